@@ -1,0 +1,370 @@
+//! Opening a connection under one deadline: DNS, TCP, TLS, then the HTTP upgrade.
+//!
+//! We do not use `tungstenite::connect`: it has no connect timeout, and its TLS path panics when
+//! the stream has a read timeout. Each phase here runs on a blocking socket whose timeouts are
+//! re-armed with what is left of the deadline, so a slow server costs at most the deadline.
+
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::HandshakeError;
+use tungstenite::http::{header, HeaderValue};
+use tungstenite::WebSocket;
+use url::Url;
+
+use crate::error::{Error, HandshakeFailure, Result, Timeout};
+use crate::options::ConnectOptions;
+use crate::stream::Stream;
+use crate::target::Target;
+use crate::tls;
+
+/// A connection whose upgrade succeeded, before it is wrapped into a socket.
+pub(crate) struct Established {
+    pub(crate) ws: WebSocket<Stream>,
+    pub(crate) url: Url,
+    pub(crate) protocol: Option<String>,
+}
+
+/// Connects to `target`, following redirects, all within `options.connect_timeout`.
+///
+/// `protocols` is the checked list from the options.
+pub(crate) fn connect(
+    target: Target,
+    options: &ConnectOptions,
+    protocols: &[String],
+) -> Result<Established> {
+    let deadline = Instant::now() + options.connect_timeout;
+    let mut target = target;
+    let mut redirects_left = options.max_redirects;
+    loop {
+        log::debug!("connecting to {}", target.url);
+        match connect_once(&target, options, protocols, deadline)? {
+            Attempt::Open(established) => {
+                log::debug!(
+                    "connected to {} (protocol {:?})",
+                    established.url,
+                    established.protocol
+                );
+                return Ok(established);
+            }
+            Attempt::Redirect(status, location) => {
+                let next = redirect_target(&target, status, &location, redirects_left)?;
+                log::debug!("HTTP {status}: redirected from {} to {}", target.url, next.url);
+                redirects_left -= 1;
+                target = next;
+            }
+        }
+    }
+}
+
+enum Attempt {
+    Open(Established),
+    Redirect(u16, String),
+}
+
+fn connect_once(
+    target: &Target,
+    options: &ConnectOptions,
+    protocols: &[String],
+    deadline: Instant,
+) -> Result<Attempt> {
+    let addresses = resolve(&target.host, target.port, deadline)?;
+    let tcp = connect_tcp(&addresses, &target.host, target.port, deadline)?;
+    let stream = if target.tls {
+        Stream::tls(handshake_tls(tcp, &target.host, options, deadline)?)
+    } else {
+        Stream::plain(tcp)
+    };
+    upgrade(stream, target, options, protocols, deadline)
+}
+
+/// What is left of the deadline, or a timeout of `phase` when nothing is.
+fn time_left(deadline: Instant, phase: Timeout) -> Result<Duration> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        Err(Error::Timeout(phase))
+    } else {
+        Ok(left)
+    }
+}
+
+/// Resolves the host. Names are resolved on a helper thread, because the system resolver has
+/// no timeout of its own; if the deadline passes first, the thread finishes alone and its
+/// answer is dropped.
+fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (sender, receiver) = crossbeam_channel::bounded(1);
+    let name = host.to_owned();
+    thread::Builder::new()
+        .name("named-websocket-dns".into())
+        .spawn(move || {
+            let answer = (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|addresses| addresses.collect::<Vec<_>>());
+            let _ = sender.send(answer);
+        })
+        .map_err(Error::Io)?;
+    match receiver.recv_deadline(deadline) {
+        Ok(Ok(addresses)) if !addresses.is_empty() => Ok(addresses),
+        Ok(Ok(_)) => Err(Error::Dns(format!("{host}: no address found").into())),
+        Ok(Err(e)) => Err(Error::Dns(format!("{host}: {e}").into())),
+        Err(_) => Err(Error::Timeout(Timeout::Dns)),
+    }
+}
+
+/// Tries every address in turn; reports the last cause when none accepts.
+fn connect_tcp(
+    addresses: &[SocketAddr],
+    host: &str,
+    port: u16,
+    deadline: Instant,
+) -> Result<TcpStream> {
+    let mut refused = 0;
+    let mut last_error = None;
+    for address in addresses {
+        let left = time_left(deadline, Timeout::Connect)?;
+        match TcpStream::connect_timeout(address, left) {
+            Ok(tcp) => {
+                tcp.set_nodelay(true).map_err(Error::Io)?;
+                return Ok(tcp);
+            }
+            Err(e) => {
+                log::debug!("TCP connect to {address} failed: {e}");
+                if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    refused += 1;
+                }
+                last_error = Some(e);
+            }
+        }
+    }
+    match last_error {
+        _ if refused == addresses.len() => Err(Error::ConnectRefused(
+            format!("{host}:{port} ({})", list(addresses)).into(),
+        )),
+        Some(e) => Err(Error::from_io(e, Timeout::Connect)),
+        None => Err(Error::Dns(format!("{host}: no address found").into())),
+    }
+}
+
+fn list(addresses: &[SocketAddr]) -> String {
+    let texts: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+    texts.join(", ")
+}
+
+/// Arms both socket timeouts with what is left of the deadline.
+fn arm(tcp: &TcpStream, deadline: Instant, phase: Timeout) -> Result<()> {
+    let left = time_left(deadline, phase)?;
+    tcp.set_read_timeout(Some(left)).map_err(Error::Io)?;
+    tcp.set_write_timeout(Some(left)).map_err(Error::Io)
+}
+
+fn handshake_tls(
+    tcp: TcpStream,
+    host: &str,
+    options: &ConnectOptions,
+    deadline: Instant,
+) -> Result<native_tls::TlsStream<TcpStream>> {
+    let connector = tls::connector(options)?;
+    arm(&tcp, deadline, Timeout::Tls)?;
+    let mut attempt = connector.connect(host, tcp);
+    loop {
+        match attempt {
+            Ok(stream) => return Ok(stream),
+            Err(native_tls::HandshakeError::Failure(e)) => {
+                return Err(Error::Tls(e.to_string().into()))
+            }
+            // A socket timeout surfaces as WouldBlock: go on while the deadline allows.
+            Err(native_tls::HandshakeError::WouldBlock(mid)) => {
+                arm(mid.get_ref(), deadline, Timeout::Tls)?;
+                attempt = mid.handshake();
+            }
+        }
+    }
+}
+
+fn upgrade(
+    stream: Stream,
+    target: &Target,
+    options: &ConnectOptions,
+    protocols: &[String],
+    deadline: Instant,
+) -> Result<Attempt> {
+    let mut request = target
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| Error::invalid(format!("cannot build the upgrade request: {e}")))?;
+    if !protocols.is_empty() {
+        let value = HeaderValue::from_str(&protocols.join(", "))
+            .map_err(|e| Error::invalid(format!("invalid protocol list: {e}")))?;
+        request
+            .headers_mut()
+            .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    arm(stream.tcp(), deadline, Timeout::Handshake)?;
+    let mut attempt =
+        tungstenite::client::client_with_config(request, stream, Some(options.websocket_config()));
+    let (ws, response) = loop {
+        match attempt {
+            Ok(done) => break done,
+            Err(HandshakeError::Interrupted(mid)) => {
+                arm(mid.get_ref().get_ref().tcp(), deadline, Timeout::Handshake)?;
+                attempt = mid.handshake();
+            }
+            Err(HandshakeError::Failure(tungstenite::Error::Http(response))) => {
+                let status = response.status().as_u16();
+                let location = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|value| value.to_str().ok());
+                if let (true, Some(location)) = (is_redirect(status), location) {
+                    return Ok(Attempt::Redirect(status, location.to_owned()));
+                }
+                return Err(refused(status, response.body().as_deref()));
+            }
+            Err(HandshakeError::Failure(e)) => return Err(handshake_error(e)),
+        }
+    };
+    // From here on the socket is driven without blocking; readers and writers wait for
+    // readiness with poll(2) instead of socket timeouts.
+    let tcp = ws.get_ref().tcp();
+    tcp.set_read_timeout(None).map_err(Error::Io)?;
+    tcp.set_write_timeout(None).map_err(Error::Io)?;
+    tcp.set_nonblocking(true).map_err(Error::Io)?;
+    let protocol = response
+        .headers()
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    Ok(Attempt::Open(Established {
+        ws,
+        url: target.url.clone(),
+        protocol,
+    }))
+}
+
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+fn redirect_target(
+    from: &Target,
+    status: u16,
+    location: &str,
+    redirects_left: u32,
+) -> Result<Target> {
+    if redirects_left == 0 {
+        return Err(refused(status, Some(b"too many redirects")));
+    }
+    let mut url = from.url.join(location).map_err(|e| {
+        Error::Handshake(Box::new(HandshakeFailure {
+            status: Some(status),
+            detail: format!("invalid redirect location {location:?}: {e}"),
+        }))
+    })?;
+    // Servers often answer with http(s) URLs; the WebSocket schemes map one to one.
+    let scheme = match url.scheme() {
+        "http" => Some("ws"),
+        "https" => Some("wss"),
+        _ => None,
+    };
+    if let Some(scheme) = scheme {
+        let _ = url.set_scheme(scheme);
+    }
+    let next = Target::from_parsed(url)?;
+    if from.tls && !next.tls {
+        return Err(refused(
+            status,
+            Some(format!("refusing to follow a redirect from wss to {}", next.url).as_bytes()),
+        ));
+    }
+    Ok(next)
+}
+
+/// The error for an HTTP answer other than 101, with a short printable excerpt of its body.
+fn refused(status: u16, body: Option<&[u8]>) -> Error {
+    const EXCERPT: usize = 200;
+    let body = body.unwrap_or_default();
+    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT)]);
+    let mut detail: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    detail = detail.trim().to_owned();
+    if body.len() > EXCERPT {
+        detail.push('…');
+    }
+    Error::Handshake(Box::new(HandshakeFailure {
+        status: Some(status),
+        detail,
+    }))
+}
+
+fn handshake_error(error: tungstenite::Error) -> Error {
+    use tungstenite::error::ProtocolError;
+    let detail = match error {
+        tungstenite::Error::Io(e) => {
+            return match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    Error::Timeout(Timeout::Handshake)
+                }
+                _ => Error::Handshake(Box::new(HandshakeFailure {
+                    status: None,
+                    detail: format!("connection lost during the upgrade: {e}"),
+                })),
+            }
+        }
+        tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(e)) => {
+            return Error::Subprotocol(e.to_string().into())
+        }
+        tungstenite::Error::Protocol(ProtocolError::SecWebSocketAcceptKeyMismatch) => {
+            "the server's Sec-WebSocket-Accept does not match our key".to_owned()
+        }
+        tungstenite::Error::Protocol(ProtocolError::HandshakeIncomplete) => {
+            "the server closed the connection before answering the upgrade".to_owned()
+        }
+        tungstenite::Error::Url(e) => return Error::invalid(e.to_string()),
+        tungstenite::Error::HttpFormat(e) => return Error::invalid(e.to_string()),
+        other => other.to_string(),
+    };
+    Error::Handshake(Box::new(HandshakeFailure {
+        status: None,
+        detail,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_keep_a_short_printable_excerpt() {
+        let long = vec![b'x'; 1000];
+        let err = refused(404, Some(&long));
+        let Error::Handshake(failure) = err else {
+            panic!("not a handshake error")
+        };
+        assert_eq!(failure.status, Some(404));
+        assert!(failure.detail.chars().count() <= 201);
+        let err = refused(500, Some(b"boom\r\nline"));
+        assert_eq!(
+            err.to_string(),
+            "WebSocket handshake refused: HTTP 500: boom  line"
+        );
+    }
+
+    #[test]
+    fn redirects_resolve_relative_locations_and_never_downgrade() {
+        let from = Target::from_url("wss://a.example/x").unwrap();
+        let next = redirect_target(&from, 302, "/y", 1).unwrap();
+        assert_eq!(next.url.as_str(), "wss://a.example/y");
+        let next = redirect_target(&from, 301, "https://b.example/z", 1).unwrap();
+        assert_eq!(next.url.as_str(), "wss://b.example/z");
+        assert!(redirect_target(&from, 302, "ws://a.example/", 1).is_err());
+        assert!(redirect_target(&from, 302, "/y", 0).is_err());
+    }
+}

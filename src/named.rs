@@ -1,0 +1,353 @@
+//! The WLanguage-style functions: every socket is addressed by its name.
+//!
+//! Each function looks the name up in the registry, releases the registry's lock, then works
+//! on the [`Socket`] it found. So these calls are as safe across threads as `Socket` itself.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::options::ConnectOptions;
+use crate::registry::{self, Entry};
+use crate::socket::{check_close, Socket};
+use crate::state::State;
+use crate::target::{check_name, Target};
+
+/// Opens a `ws://` connection and gives it a name (WLanguage `WebSocketClientConnect`).
+///
+/// `host` is a DNS name, an IPv4 address, or an IPv6 address with or without brackets. `port`
+/// 0 means 80. `path` "" means "/"; a missing leading "/" is added and a query string is kept.
+/// `protocols` is a comma-separated list of subprotocols ("mqtt,soap"), or "" for none; when
+/// given, the server must select one of them ([`socket_protocol`] tells which).
+///
+/// Blocks until the connection is open or has failed, at most 10 seconds for DNS, TCP and the
+/// upgrade together (use [`websocket_client_connect_with`] for another timeout). The name is
+/// taken as soon as the arguments are accepted, and freed again if the connect fails.
+///
+/// # Errors
+/// - [`Error::InvalidArgument`]: empty name or host, a name with control characters, a
+///   protocol that is not an HTTP token;
+/// - [`Error::NameInUse`]: another socket holds the name;
+/// - [`Error::Dns`], [`Error::ConnectRefused`], [`Error::Timeout`] (with the phase),
+///   [`Error::Handshake`] (with the HTTP status, when the server answered with one),
+///   [`Error::Subprotocol`], [`Error::Io`]: the connect failed.
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::{socket_close, socket_read, socket_write, websocket_client_connect};
+///
+/// websocket_client_connect("wbsocket", "myserver.example", 80, "/WW_WebsocketServer", "")?;
+/// socket_write("wbsocket", "Hello world!")?;
+/// let answer = socket_read("wbsocket")?;
+/// println!("server answered {answer:?}");
+/// socket_close("wbsocket")?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_client_connect(
+    name: &str,
+    host: &str,
+    port: u16,
+    path: &str,
+    protocols: &str,
+) -> Result<()> {
+    connect_parts(name, host, port, path, protocols, false)
+}
+
+/// Opens a `wss://` (TLS) connection and gives it a name (WLanguage
+/// `WebSocketClientConnectSSL`).
+///
+/// As [`websocket_client_connect`], except that port 0 means 443 and the server's certificate
+/// and host name are verified against the system's roots. To trust another certificate, use
+/// [`websocket_client_connect_with`] and [`ConnectOptions::add_root_certificate`].
+///
+/// # Errors
+/// As [`websocket_client_connect`]; also [`Error::Tls`] when the TLS handshake fails (for
+/// example an untrusted certificate, or a server that does not speak TLS).
+///
+/// # Examples
+/// ```no_run
+/// named_websocket::websocket_client_connect_ssl("feed", "example.com", 0, "/feed", "")?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_client_connect_ssl(
+    name: &str,
+    host: &str,
+    port: u16,
+    path: &str,
+    protocols: &str,
+) -> Result<()> {
+    connect_parts(name, host, port, path, protocols, true)
+}
+
+/// Opens a connection to a `ws://` or `wss://` URL and gives it a name.
+///
+/// Blocks as [`websocket_client_connect`] does.
+///
+/// # Errors
+/// As [`websocket_client_connect`] and [`websocket_client_connect_ssl`]; a malformed URL, or
+/// one whose scheme is not ws or wss, is [`Error::InvalidArgument`].
+///
+/// # Examples
+/// ```no_run
+/// named_websocket::websocket_client_connect_url("echo", "ws://127.0.0.1:9001/echo")?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_client_connect_url(name: &str, url: &str) -> Result<()> {
+    websocket_client_connect_with(name, url, &ConnectOptions::default())
+}
+
+/// Opens a connection to a `ws://` or `wss://` URL with the given options, and gives it a name.
+///
+/// Blocks until the connection is open or has failed, at most the options' connect timeout.
+///
+/// # Errors
+/// As [`websocket_client_connect_url`]; an option out of range is [`Error::InvalidArgument`].
+///
+/// # Examples
+/// ```no_run
+/// use std::time::Duration;
+/// use named_websocket::{websocket_client_connect_with, ConnectOptions};
+///
+/// let options = ConnectOptions::new().connect_timeout(Duration::from_secs(2)).protocols("mqtt");
+/// websocket_client_connect_with("broker", "wss://broker.example/mqtt", &options)?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_client_connect_with(
+    name: &str,
+    url: &str,
+    options: &ConnectOptions,
+) -> Result<()> {
+    check_name(name)?;
+    let target = Target::from_url(url)?;
+    connect_named(name, target, options)
+}
+
+fn connect_parts(
+    name: &str,
+    host: &str,
+    port: u16,
+    path: &str,
+    protocols: &str,
+    tls: bool,
+) -> Result<()> {
+    check_name(name)?;
+    let target = Target::from_parts(host, port, path, tls)?;
+    connect_named(name, target, &ConnectOptions::default().protocols(protocols))
+}
+
+fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result<()> {
+    let protocols = options.validate()?;
+    let reservation = registry::reserve(name)?;
+    // The registry is not locked here: the reservation only marks the name as taken.
+    let socket = Socket::open(target, options, &protocols)?;
+    reservation.fill(socket).or_else(|socket| {
+        let _ = socket.close();
+        Err(Error::closed(1000, "socket_close was called while connecting"))
+    })
+}
+
+/// Sends a message on the named socket (WLanguage `SocketWrite`): a `&str` or `String` as a
+/// text message, bytes (`Vec<u8>`, `&[u8]`) as a binary message.
+///
+/// Blocks until the whole frame has been handed to the operating system: at most the write
+/// timeout (30 seconds by default) without progress when the peer stops reading. Never waits
+/// for a read that another thread is blocked in on the same socket.
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown name, [`Error::NotOpen`] while it connects, and the
+/// errors of [`Socket::write`]: [`Error::Closed`] (with the close code) once the connection is
+/// closed, [`Error::Timeout`] when the peer stopped reading.
+///
+/// # Examples
+/// ```no_run
+/// named_websocket::socket_write("chat", "hello")?;
+/// named_websocket::socket_write("chat", vec![0xCA, 0xFE])?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_write(name: &str, message: impl Into<Message>) -> Result<()> {
+    registry::socket(name)?.write(message)
+}
+
+/// Returns the next message of the named socket, waiting as long as it takes (WLanguage
+/// `SocketRead` with a wait and no timeout).
+///
+/// Blocks until a message arrives, the connection ends, or [`socket_close`] is called from
+/// another thread. Messages come in order; every message the server sent before closing is
+/// returned before the close is reported.
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown name; [`Error::Closed`] with the server's close code and
+/// reason once the connection is closed; see [`Socket::read`].
+///
+/// # Examples
+/// ```no_run
+/// let message = named_websocket::socket_read("chat")?;
+/// if let Some(text) = message.as_text() {
+///     println!("{text}");
+/// }
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_read(name: &str) -> Result<Message> {
+    registry::socket(name)?.read()
+}
+
+/// Returns the next message of the named socket, waiting at most `timeout`.
+///
+/// # Errors
+/// [`Error::Timeout`] when nothing arrived in time (the socket stays usable); otherwise as
+/// [`socket_read`].
+///
+/// # Examples
+/// ```no_run
+/// use std::time::Duration;
+/// match named_websocket::socket_read_timeout("chat", Duration::from_secs(1)) {
+///     Ok(message) => println!("{message:?}"),
+///     Err(e) if e.is_timeout() => println!("nothing within a second"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_read_timeout(name: &str, timeout: Duration) -> Result<Message> {
+    registry::socket(name)?.read_timeout(timeout)
+}
+
+/// Returns a message of the named socket that has already arrived, or `None`, without waiting.
+///
+/// # Errors
+/// As [`socket_read`].
+///
+/// # Examples
+/// ```no_run
+/// while let Some(message) = named_websocket::socket_try_read("chat")? {
+///     println!("{message:?}");
+/// }
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_try_read(name: &str) -> Result<Option<Message>> {
+    registry::socket(name)?.try_read()
+}
+
+/// Closes the named socket with code 1000 and frees its name (WLanguage `SocketClose`).
+///
+/// Sends a Close frame, waits for the server's answer up to the close timeout (5 seconds by
+/// default), then shuts the TCP connection. A thread blocked in [`socket_read`] on this socket
+/// wakes up with [`Error::Closed`]. The name is free when this returns. Closing a name whose
+/// connect is still running in another thread frees the name at once; that connect then
+/// fails with [`Error::Closed`].
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown name.
+///
+/// # Examples
+/// ```no_run
+/// named_websocket::socket_close("chat")?;
+/// assert!(!named_websocket::socket_exist("chat"));
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_close(name: &str) -> Result<()> {
+    close_named(name, 1000, "")
+}
+
+/// Closes the named socket with a chosen close code and reason, and frees its name.
+///
+/// Blocks as [`socket_close`] does.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when `code` is not 1000 or in 3000–4999 or `reason` is longer
+/// than 123 bytes (the socket is left as it was); [`Error::NotFound`] for an unknown name.
+///
+/// # Examples
+/// ```no_run
+/// named_websocket::socket_close_with("chat", 4001, "user logged out")?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_close_with(name: &str, code: u16, reason: &str) -> Result<()> {
+    check_close(code, reason)?;
+    close_named(name, code, reason)
+}
+
+fn close_named(name: &str, code: u16, reason: &str) -> Result<()> {
+    match registry::lookup(name)? {
+        Entry::Connecting => {
+            registry::cancel_connect(name);
+            Ok(())
+        }
+        Entry::Ready(socket) => {
+            let result = socket.close_with(code, reason);
+            registry::release(name, &socket);
+            result
+        }
+    }
+}
+
+/// Tells whether a socket holds this name (WLanguage `SocketExist`).
+///
+/// As in WLanguage, the name stays taken after the server closed the connection or the link
+/// broke, until [`socket_close`]; use [`socket_state`] to tell a live socket from a dead one.
+/// Never blocks on the network.
+///
+/// # Examples
+/// ```
+/// assert!(!named_websocket::socket_exist("no such socket"));
+/// ```
+pub fn socket_exist(name: &str) -> bool {
+    registry::contains(name)
+}
+
+/// The state of the named socket: connecting, open, closing, closed.
+///
+/// Never blocks on the network.
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown name.
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::{socket_state, State};
+/// if socket_state("chat")? == State::Closed {
+///     named_websocket::socket_close("chat")?;
+/// }
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_state(name: &str) -> Result<State> {
+    match registry::lookup(name)? {
+        Entry::Connecting => Ok(State::Connecting),
+        Entry::Ready(socket) => Ok(socket.state()),
+    }
+}
+
+/// The subprotocol the server selected for the named socket, if any.
+///
+/// Never blocks on the network.
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects.
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::{socket_protocol, websocket_client_connect};
+/// websocket_client_connect("bus", "127.0.0.1", 1883, "/mqtt", "mqtt")?;
+/// assert_eq!(socket_protocol("bus")?.as_deref(), Some("mqtt"));
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_protocol(name: &str) -> Result<Option<String>> {
+    Ok(registry::socket(name)?.protocol().map(str::to_owned))
+}
+
+/// A handle on the named socket, for code that prefers methods to names.
+///
+/// The handle and the name share one connection; closing either closes both, but only
+/// [`socket_close`] frees the name.
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects.
+///
+/// # Examples
+/// ```no_run
+/// let socket = named_websocket::socket_handle("chat")?;
+/// socket.write("from a handle")?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_handle(name: &str) -> Result<Socket> {
+    registry::socket(name)
+}

@@ -1,0 +1,682 @@
+//! One connection: its state, and reading, writing and closing it from any thread.
+//!
+//! # Lock discipline
+//! The socket runs in non-blocking mode. `ws` (the protocol engine) is locked only around
+//! calls that cannot block: a thread that must wait for the network releases it and waits in
+//! poll(2) on `tcp`, a second handle on the same socket. So a reader waiting for a message
+//! never delays a writer, and a writer waiting for the peer to read never delays a reader.
+//! `read_turn` lets one reader at a time wait for data (two readers would race for one
+//! message); it is the only lock held while waiting, and only other readers and `close` queue
+//! on it. `status` is a leaf lock, never held while taking another.
+
+use std::io;
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, MutexGuard};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::WebSocket;
+use url::Url;
+
+use crate::connect::{self, Established};
+use crate::error::{CloseInfo, Error, Result, Timeout};
+use crate::message::Message;
+use crate::options::ConnectOptions;
+use crate::state::State;
+use crate::stream::{wait_ready, Readiness, Stream};
+use crate::target::Target;
+
+/// A WebSocket client connection, usable without the name registry.
+///
+/// The name-based functions ([`socket_write`](crate::socket_write) and the others) are a thin
+/// layer over this type. A `Socket` is a cheap handle: clones share one connection, and every
+/// method takes `&self`, so one thread can block in [`read`](Socket::read) while others
+/// [`write`](Socket::write) or [`close`](Socket::close). When the last handle is dropped
+/// without `close`, the connection is ended with close code 1001 (going away), without waiting.
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::Socket;
+///
+/// let socket = Socket::connect("ws://127.0.0.1:9001/echo")?;
+/// socket.write("hello")?;
+/// let reply = socket.read()?;
+/// println!("{reply:?}");
+/// socket.close()?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Socket {
+    conn: Arc<Connection>,
+}
+
+struct Connection {
+    ws: Mutex<WebSocket<Stream>>,
+    read_turn: Mutex<()>,
+    status: Mutex<Status>,
+    /// The same TCP socket as inside `ws`: polled and shut down without locking `ws`.
+    tcp: TcpStream,
+    url: Url,
+    protocol: Option<String>,
+    write_timeout: Duration,
+    close_timeout: Duration,
+    max_frame_size: Option<usize>,
+}
+
+struct Status {
+    state: State,
+    /// Why the connection ended, or is ending.
+    close: Option<CloseInfo>,
+}
+
+/// How long a read may wait for a message.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    Forever,
+    Until(Instant),
+    No,
+}
+
+impl Socket {
+    /// Connects to a `ws://` or `wss://` URL with the default options.
+    ///
+    /// Blocks until the connection is open or has failed, at most the connect timeout
+    /// (10 seconds by default) for DNS, TCP, TLS and the upgrade together.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a malformed URL; otherwise the connect errors listed at
+    /// [`websocket_client_connect`](crate::websocket_client_connect).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// let socket = named_websocket::Socket::connect("wss://example.com/feed")?;
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn connect(url: &str) -> Result<Socket> {
+        Socket::connect_with(url, &ConnectOptions::default())
+    }
+
+    /// Connects to a `ws://` or `wss://` URL with the given options.
+    ///
+    /// Blocks as [`connect`](Socket::connect) does, within `options`' connect timeout.
+    ///
+    /// # Errors
+    /// As [`connect`](Socket::connect); also [`Error::InvalidArgument`] for an option out of
+    /// range.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use named_websocket::{ConnectOptions, Socket};
+    /// let options = ConnectOptions::new().protocols("chat");
+    /// let socket = Socket::connect_with("ws://127.0.0.1:9001/", &options)?;
+    /// assert_eq!(socket.protocol(), Some("chat"));
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn connect_with(url: &str, options: &ConnectOptions) -> Result<Socket> {
+        let target = Target::from_url(url)?;
+        let protocols = options.validate()?;
+        Socket::open(target, options, &protocols)
+    }
+
+    /// Connects to an already checked target with already checked options.
+    pub(crate) fn open(
+        target: Target,
+        options: &ConnectOptions,
+        protocols: &[String],
+    ) -> Result<Socket> {
+        let established = connect::connect(target, options, protocols)?;
+        Socket::from_established(established, options)
+    }
+
+    fn from_established(established: Established, options: &ConnectOptions) -> Result<Socket> {
+        let Established { ws, url, protocol } = established;
+        let tcp = ws.get_ref().tcp().try_clone().map_err(Error::Io)?;
+        Ok(Socket {
+            conn: Arc::new(Connection {
+                ws: Mutex::new(ws),
+                read_turn: Mutex::new(()),
+                status: Mutex::new(Status {
+                    state: State::Open,
+                    close: None,
+                }),
+                tcp,
+                url,
+                protocol,
+                write_timeout: options.write_timeout,
+                close_timeout: options.close_timeout,
+                max_frame_size: options.max_frame_size,
+            }),
+        })
+    }
+
+    /// Sends one message: a `&str` or `String` as text, bytes as binary.
+    ///
+    /// Blocks until the whole frame has been handed to the operating system; if the peer stops
+    /// reading, at most the write timeout (30 seconds by default) without progress. Messages
+    /// written from several threads are never interleaved, and a write never waits for a read
+    /// that another thread is blocked in.
+    ///
+    /// # Errors
+    /// - [`Error::Closed`] when the connection is closed (with its close code);
+    /// - [`Error::Timeout`]`(`[`Timeout::Write`]`)` when the peer stopped reading; the
+    ///   connection is then closed, since a half-sent frame cannot be taken back;
+    /// - [`Error::Io`] for other failures of the operating system.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/")?;
+    /// socket.write("text frame")?;
+    /// socket.write(vec![0u8, 1, 2])?; // binary frame
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn write(&self, message: impl Into<Message>) -> Result<()> {
+        self.conn.write(message.into())
+    }
+
+    /// Returns the next message, waiting as long as it takes.
+    ///
+    /// Blocks until a complete message has arrived, the connection ends, or another thread
+    /// closes the socket. Pings are answered and fragmented messages reassembled on the way.
+    /// Every message the peer sent before its Close frame is returned before the close is
+    /// reported.
+    ///
+    /// # Errors
+    /// - [`Error::Closed`] once the connection is closed, with the peer's close code and reason
+    ///   (1006 when the connection was lost without a Close frame), and on every later read;
+    /// - [`Error::Protocol`] or [`Error::Capacity`] when the peer broke the protocol or a size
+    ///   limit; the connection is then failed with close code 1002, 1007 or 1009.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/")?;
+    /// loop {
+    ///     match socket.read() {
+    ///         Ok(message) => println!("{message:?}"),
+    ///         Err(e) if e.is_closed() => break,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn read(&self) -> Result<Message> {
+        self.conn.read(Wait::Forever).and_then(expect_message)
+    }
+
+    /// Returns the next message, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`]`(`[`Timeout::Read`]`)` when no message arrived in time; the socket
+    /// stays usable. Otherwise as [`read`](Socket::read).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/")?;
+    /// use std::time::Duration;
+    /// match socket.read_timeout(Duration::from_millis(500)) {
+    ///     Ok(message) => println!("{message:?}"),
+    ///     Err(e) if e.is_timeout() => println!("nothing yet"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn read_timeout(&self, timeout: Duration) -> Result<Message> {
+        let deadline = Instant::now().checked_add(timeout);
+        let wait = deadline.map_or(Wait::Forever, Wait::Until);
+        self.conn.read(wait).and_then(expect_message)
+    }
+
+    /// Returns a message that has already arrived, or `None`, without waiting.
+    ///
+    /// Also returns `None` when another thread is reading this socket at the moment.
+    ///
+    /// # Errors
+    /// As [`read`](Socket::read).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/")?;
+    /// while let Some(message) = socket.try_read()? {
+    ///     println!("{message:?}");
+    /// }
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn try_read(&self) -> Result<Option<Message>> {
+        self.conn.read(Wait::No)
+    }
+
+    /// Closes the connection with code 1000 (normal closure).
+    ///
+    /// Sends a Close frame, waits for the peer's answer up to the close timeout (5 seconds by
+    /// default), then shuts the TCP connection. A thread blocked in a read on this socket wakes
+    /// up with [`Error::Closed`]. Closing a socket that is already closed only releases it.
+    ///
+    /// # Errors
+    /// None today: a peer that does not answer in time is cut off, and the close still
+    /// succeeds. The `Result` leaves room for future failure cases.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/")?;
+    /// socket.close()?;
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn close(&self) -> Result<()> {
+        self.conn.close(1000, "");
+        Ok(())
+    }
+
+    /// Closes the connection with a chosen code and reason.
+    ///
+    /// Blocks as [`close`](Socket::close) does.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `code` is not 1000 or in 3000–4999 (the codes an
+    /// application may send), or when `reason` is longer than 123 bytes of UTF-8; nothing is
+    /// sent then.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/")?;
+    /// socket.close_with(4000, "session over")?;
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn close_with(&self, code: u16, reason: &str) -> Result<()> {
+        check_close(code, reason)?;
+        self.conn.close(code, reason);
+        Ok(())
+    }
+
+    /// Where the connection is in its life cycle.
+    pub fn state(&self) -> State {
+        self.conn.status.lock().state
+    }
+
+    /// The subprotocol the server selected, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.conn.protocol.as_deref()
+    }
+
+    /// The URL of the connection, after redirects.
+    pub fn url(&self) -> &str {
+        self.conn.url.as_str()
+    }
+
+    /// True when both handles share one connection.
+    pub(crate) fn same_as(&self, other: &Socket) -> bool {
+        Arc::ptr_eq(&self.conn, &other.conn)
+    }
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("url", &self.url())
+            .field("state", &self.state())
+            .field("protocol", &self.protocol())
+            .finish()
+    }
+}
+
+/// Waiting reads come back with a message or an error: `Connection::read` returns `None` only
+/// for `Wait::No`, so the timeout here is never seen.
+fn expect_message(message: Option<Message>) -> Result<Message> {
+    message.ok_or(Error::Timeout(Timeout::Read))
+}
+
+/// The close codes an application may send (RFC 6455 §7.4), and the reason's limit.
+pub(crate) fn check_close(code: u16, reason: &str) -> Result<()> {
+    if code != 1000 && !(3000..=4999).contains(&code) {
+        return Err(Error::invalid(format!(
+            "close code {code} is not 1000 or in 3000-4999"
+        )));
+    }
+    if reason.len() > 123 {
+        return Err(Error::invalid(format!(
+            "close reason is {} bytes long; the limit is 123",
+            reason.len()
+        )));
+    }
+    Ok(())
+}
+
+fn would_block(error: &tungstenite::Error) -> bool {
+    matches!(error, tungstenite::Error::Io(e) if e.kind() == io::ErrorKind::WouldBlock)
+}
+
+fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    // A reason is at most 123 bytes: cut at a character boundary.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason[..end].into(),
+    }
+}
+
+impl Connection {
+    fn ws(&self) -> MutexGuard<'_, WebSocket<Stream>> {
+        self.ws.lock()
+    }
+
+    /// The error to report once the connection is no longer open.
+    fn closed_error(&self) -> Option<Error> {
+        let status = self.status.lock();
+        match status.state {
+            State::Open => None,
+            State::Connecting | State::Reconnecting => Some(Error::NotOpen(status.state)),
+            State::Closing | State::Closed => Some(Error::Closed(Box::new(
+                status.close.clone().unwrap_or_else(|| CloseInfo {
+                    code: 1006,
+                    reason: "connection closed".into(),
+                }),
+            ))),
+        }
+    }
+
+    /// Records that the connection ended (the first cause wins) and returns the closed error.
+    fn mark_closed(&self, code: u16, reason: String) -> Error {
+        let mut status = self.status.lock();
+        if status.state != State::Closing {
+            status.state = State::Closed;
+        }
+        let info = status.close.get_or_insert(CloseInfo { code, reason });
+        log::debug!("{}: {}", self.url, info);
+        Error::Closed(Box::new(info.clone()))
+    }
+
+    /// Fails the connection as RFC 6455 §7.1.7 says: sends a Close frame with `code` and marks
+    /// the socket closed; `close` later waits for the peer's answer.
+    fn fail(&self, code: u16, reason: &str) {
+        log::debug!("{}: failing the connection with {code}: {reason}", self.url);
+        if let Err(e) = self.ws().close(Some(close_frame(code, reason))) {
+            if !would_block(&e) {
+                log::debug!("{}: could not send Close {code}: {e}", self.url);
+            }
+        }
+        self.mark_closed(code, reason.to_owned());
+    }
+
+    fn write(&self, message: Message) -> Result<()> {
+        if let Some(error) = self.closed_error() {
+            return Err(error);
+        }
+        log::trace!("{}: sending {} bytes", self.url, message.len());
+        let (result, mut progress) = {
+            let mut ws = self.ws();
+            let result = ws.send(message.into_frame());
+            (result, ws.get_ref().bytes_out)
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) if would_block(&e) => {}
+            Err(e) => return Err(self.write_error(e)),
+        }
+        // The frame is queued inside tungstenite: push it out as the peer makes room. The
+        // deadline moves whenever a byte goes out, so only a peer that stopped reading times out.
+        let mut deadline = Instant::now() + self.write_timeout;
+        loop {
+            if !wait_ready(&self.tcp, Readiness::Writable, Some(deadline)).map_err(Error::Io)? {
+                self.abort("write timed out: the peer stopped reading");
+                return Err(Error::Timeout(Timeout::Write));
+            }
+            let (result, sent) = {
+                let mut ws = self.ws();
+                let result = ws.flush();
+                (result, ws.get_ref().bytes_out)
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) if would_block(&e) => {
+                    if sent > progress {
+                        progress = sent;
+                        deadline = Instant::now() + self.write_timeout;
+                    }
+                }
+                Err(e) => return Err(self.write_error(e)),
+            }
+        }
+    }
+
+    fn write_error(&self, error: tungstenite::Error) -> Error {
+        use tungstenite::error::ProtocolError;
+        match error {
+            tungstenite::Error::ConnectionClosed
+            | tungstenite::Error::AlreadyClosed
+            | tungstenite::Error::Protocol(ProtocolError::SendAfterClosing) => self
+                .closed_error()
+                .unwrap_or_else(|| self.mark_closed(1006, "connection closed".into())),
+            tungstenite::Error::Io(e) => self.io_error(e, Timeout::Write),
+            tungstenite::Error::Capacity(e) => Error::Capacity(e.to_string().into()),
+            tungstenite::Error::WriteBufferFull(_) => {
+                Error::Capacity("the write buffer is full".into())
+            }
+            other => Error::Protocol(other.to_string().into()),
+        }
+    }
+
+    /// An I/O error ends the connection: report a lost connection as closed (1006).
+    fn io_error(&self, error: io::Error, phase: Timeout) -> Error {
+        let mapped = Error::from_io(error, phase);
+        match mapped {
+            Error::Closed(info) => self.mark_closed(info.code, info.reason),
+            other => {
+                self.mark_closed(1006, other.to_string());
+                other
+            }
+        }
+    }
+
+    /// Ends the connection at once, without a close handshake.
+    fn abort(&self, reason: &str) {
+        self.mark_closed(1006, reason.to_owned());
+        let _ = self.tcp.shutdown(Shutdown::Both);
+    }
+
+    fn read(&self, wait: Wait) -> Result<Option<Message>> {
+        let _turn = match wait {
+            Wait::Forever => self.read_turn.lock(),
+            Wait::Until(deadline) => self
+                .read_turn
+                .try_lock_until(deadline)
+                .ok_or(Error::Timeout(Timeout::Read))?,
+            Wait::No => match self.read_turn.try_lock() {
+                Some(turn) => turn,
+                None => return Ok(None),
+            },
+        };
+        loop {
+            if let Some(error) = self.closed_error() {
+                return Err(error);
+            }
+            let result = self.ws().read();
+            match result {
+                Ok(tungstenite::Message::Close(frame)) => return Err(self.peer_closed(frame)),
+                Ok(frame) => {
+                    if let Some(message) = Message::from_frame(frame) {
+                        log::trace!("{}: received {} bytes", self.url, message.len());
+                        return Ok(Some(message));
+                    }
+                    // A ping or pong: the next read flushes the queued pong.
+                }
+                Err(e) if would_block(&e) => {
+                    let deadline = match wait {
+                        Wait::No => return Ok(None),
+                        Wait::Forever => None,
+                        Wait::Until(deadline) => Some(deadline),
+                    };
+                    if !wait_ready(&self.tcp, Readiness::Readable, deadline).map_err(Error::Io)? {
+                        return Err(Error::Timeout(Timeout::Read));
+                    }
+                }
+                Err(e) => return Err(self.read_error(e)),
+            }
+        }
+    }
+
+    /// The peer sent Close: tungstenite queued our answer; send it without waiting.
+    fn peer_closed(&self, frame: Option<CloseFrame>) -> Error {
+        if let Err(e) = self.ws().flush() {
+            if !would_block(&e) {
+                log::debug!("{}: could not answer the Close frame: {e}", self.url);
+            }
+        }
+        let (code, reason) = match frame {
+            Some(frame) => (u16::from(frame.code), frame.reason.to_string()),
+            None => (1005, String::new()),
+        };
+        self.mark_closed(code, reason)
+    }
+
+    fn read_error(&self, error: tungstenite::Error) -> Error {
+        use tungstenite::error::{CapacityError, ProtocolError};
+        match error {
+            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => self
+                .closed_error()
+                .unwrap_or_else(|| self.mark_closed(1006, "connection closed".into())),
+            tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => self
+                .mark_closed(
+                    1006,
+                    "the server closed the TCP connection without a Close frame".into(),
+                ),
+            tungstenite::Error::Io(e) => self.io_error(e, Timeout::Read),
+            tungstenite::Error::Utf8(_) => {
+                let reason = "invalid UTF-8 in a text message";
+                self.fail(1007, reason);
+                Error::Protocol(reason.into())
+            }
+            tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+                let limit = if self.max_frame_size == Some(max_size) {
+                    "max_frame_size"
+                } else {
+                    "max_message_size"
+                };
+                let reason = format!("message of {size} bytes exceeds {limit} ({max_size} bytes)");
+                self.fail(1009, "message too big");
+                Error::Capacity(reason.into())
+            }
+            tungstenite::Error::Capacity(e) => {
+                self.fail(1009, "message too big");
+                Error::Capacity(e.to_string().into())
+            }
+            tungstenite::Error::Protocol(e) => {
+                let reason = e.to_string();
+                self.fail(1002, &reason);
+                Error::Protocol(reason.into())
+            }
+            tungstenite::Error::Tls(e) => {
+                self.mark_closed(1006, format!("TLS failure: {e}"));
+                Error::Tls(e.to_string().into())
+            }
+            other => {
+                let reason = other.to_string();
+                self.fail(1002, &reason);
+                Error::Protocol(reason.into())
+            }
+        }
+    }
+
+    fn close(&self, code: u16, reason: &str) {
+        let deadline = Instant::now() + self.close_timeout;
+        let send = {
+            let mut status = self.status.lock();
+            let open = status.state == State::Open;
+            if open {
+                status.state = State::Closing;
+                status.close = Some(CloseInfo {
+                    code,
+                    reason: reason.to_owned(),
+                });
+            }
+            open
+        };
+        if send {
+            log::debug!("{}: closing with {code}", self.url);
+            if let Err(e) = self.ws().close(Some(close_frame(code, reason))) {
+                if !would_block(&e) {
+                    log::debug!("{}: could not send Close: {e}", self.url);
+                }
+            }
+        }
+        self.finish_close(deadline);
+        let _ = self.tcp.shutdown(Shutdown::Both);
+        self.status.lock().state = State::Closed;
+        log::debug!("{}: closed", self.url);
+    }
+
+    /// Drives the close handshake: sends what is queued, reads (and drops) what arrives until
+    /// the server ends the TCP connection, or until the deadline.
+    fn finish_close(&self, deadline: Instant) {
+        // A blocked reader wakes on the peer's answer, sees the socket closing and gives its
+        // turn; if it does not in time, shutting the socket down wakes it.
+        let Some(_turn) = self.read_turn.try_lock_until(deadline) else {
+            log::debug!("{}: close handshake timed out", self.url);
+            return;
+        };
+        loop {
+            let (output_pending, result) = {
+                let mut ws = self.ws();
+                match ws.flush() {
+                    Ok(()) => (false, ws.read()),
+                    Err(e) if would_block(&e) => (true, ws.read()),
+                    Err(e) => (false, Err(e)),
+                }
+            };
+            match result {
+                Ok(_) => {}
+                Err(e) if would_block(&e) => {
+                    let readiness = if output_pending {
+                        Readiness::Either
+                    } else {
+                        Readiness::Readable
+                    };
+                    match wait_ready(&self.tcp, readiness, Some(deadline)) {
+                        Ok(true) => {}
+                        _ => {
+                            log::debug!("{}: close handshake timed out", self.url);
+                            return;
+                        }
+                    }
+                }
+                Err(_) => return, // ConnectionClosed, or the connection is gone anyway.
+            }
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let status = self.status.get_mut();
+        if status.state == State::Open {
+            // Last handle gone without close: say "going away" if the socket takes it now.
+            let _ = self.ws.get_mut().close(Some(close_frame(1001, "")));
+        }
+        let _ = self.tcp.shutdown(Shutdown::Both);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_codes_and_reasons_are_checked() {
+        assert!(check_close(1000, "").is_ok());
+        assert!(check_close(3000, "x").is_ok());
+        assert!(check_close(4999, &"r".repeat(123)).is_ok());
+        for code in [0, 999, 1001, 1005, 1006, 2999, 5000] {
+            assert!(check_close(code, "").is_err(), "{code}");
+        }
+        assert!(check_close(1000, &"r".repeat(124)).is_err());
+    }
+
+    #[test]
+    fn close_reasons_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(100); // 200 bytes
+        let frame = close_frame(1000, &long);
+        assert_eq!(frame.reason.len(), 122);
+    }
+}

@@ -1,0 +1,122 @@
+//! The byte stream under a WebSocket (plain TCP or TLS over TCP), and waiting for readiness.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+
+/// A plain or TLS stream that counts the bytes that cross it.
+#[derive(Debug)]
+pub(crate) struct Stream {
+    kind: Kind,
+    pub(crate) bytes_in: u64,
+    pub(crate) bytes_out: u64,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Plain(TcpStream),
+    Tls(Box<native_tls::TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    pub(crate) fn plain(tcp: TcpStream) -> Stream {
+        Stream {
+            kind: Kind::Plain(tcp),
+            bytes_in: 0,
+            bytes_out: 0,
+        }
+    }
+
+    pub(crate) fn tls(tls: native_tls::TlsStream<TcpStream>) -> Stream {
+        Stream {
+            kind: Kind::Tls(Box::new(tls)),
+            bytes_in: 0,
+            bytes_out: 0,
+        }
+    }
+
+    /// The TCP socket under the stream, for timeouts, polling and shutdown.
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        match &self.kind {
+            Kind::Plain(tcp) => tcp,
+            Kind::Tls(tls) => tls.get_ref(),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = match &mut self.kind {
+            Kind::Plain(tcp) => tcp.read(buf),
+            Kind::Tls(tls) => tls.read(buf),
+        }?;
+        self.bytes_in += n as u64;
+        Ok(n)
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = match &mut self.kind {
+            Kind::Plain(tcp) => tcp.write(buf),
+            Kind::Tls(tls) => tls.write(buf),
+        }?;
+        self.bytes_out += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.kind {
+            Kind::Plain(tcp) => tcp.flush(),
+            Kind::Tls(tls) => tls.flush(),
+        }
+    }
+}
+
+/// What to wait for on a socket.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Readiness {
+    Readable,
+    Writable,
+    Either,
+}
+
+/// Waits until the socket is ready, or until `deadline` (`None`: no limit).
+///
+/// Returns `Ok(false)` when the deadline passed. A socket that was shut down, reset or hung up
+/// counts as ready, so the caller's next read or write sees what happened.
+pub(crate) fn wait_ready(
+    tcp: &TcpStream,
+    readiness: Readiness,
+    deadline: Option<Instant>,
+) -> io::Result<bool> {
+    let flags = match readiness {
+        Readiness::Readable => PollFlags::IN,
+        Readiness::Writable => PollFlags::OUT,
+        Readiness::Either => PollFlags::IN | PollFlags::OUT,
+    };
+    loop {
+        let timeout = match deadline {
+            None => None,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(false);
+                }
+                Some(Timespec::try_from(left).unwrap_or(Timespec {
+                    tv_sec: i64::MAX,
+                    tv_nsec: 0,
+                }))
+            }
+        };
+        let mut fds = [PollFd::new(tcp, flags)];
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(0) => continue, // timed out: the loop head decides with the clock
+            Ok(_) => return Ok(true),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+}
