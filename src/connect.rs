@@ -51,7 +51,11 @@ pub(crate) fn connect(
             }
             Attempt::Redirect(status, location) => {
                 let next = redirect_target(&target, status, &location, redirects_left)?;
-                log::debug!("HTTP {status}: redirected from {} to {}", target.url, next.url);
+                log::debug!(
+                    "HTTP {status}: redirected from {} to {}",
+                    target.url,
+                    next.url
+                );
                 redirects_left -= 1;
                 target = next;
             }

@@ -118,3 +118,8 @@ pub use crate::options::ConnectOptions;
 pub use crate::socket::Socket;
 pub use crate::state::State;
 pub use crate::tls::Certificate;
+
+/// The README's examples, compiled by `cargo test` so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -78,10 +78,9 @@ impl Message {
             // was validated by tungstenite, so the check in `String::from_utf8` cannot fail.
             tungstenite::Message::Text(text) => {
                 let bytes: Vec<u8> = tungstenite::Bytes::from(text).into();
-                Some(Message::Text(
-                    String::from_utf8(bytes)
-                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-                ))
+                Some(Message::Text(String::from_utf8(bytes).unwrap_or_else(
+                    |e| String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                )))
             }
             tungstenite::Message::Binary(bytes) => Some(Message::Binary(bytes.into())),
             _ => None,

@@ -132,7 +132,11 @@ fn connect_parts(
 ) -> Result<()> {
     check_name(name)?;
     let target = Target::from_parts(host, port, path, tls)?;
-    connect_named(name, target, &ConnectOptions::default().protocols(protocols))
+    connect_named(
+        name,
+        target,
+        &ConnectOptions::default().protocols(protocols),
+    )
 }
 
 fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result<()> {
@@ -142,7 +146,10 @@ fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result
     let socket = Socket::open(target, options, &protocols)?;
     reservation.fill(socket).or_else(|socket| {
         let _ = socket.close();
-        Err(Error::closed(1000, "socket_close was called while connecting"))
+        Err(Error::closed(
+            1000,
+            "socket_close was called while connecting",
+        ))
     })
 }
 

@@ -179,7 +179,10 @@ mod tests {
 
     #[test]
     fn defaults_pass_validation() {
-        assert_eq!(ConnectOptions::new().validate().unwrap(), Vec::<String>::new());
+        assert_eq!(
+            ConnectOptions::new().validate().unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -189,7 +192,10 @@ mod tests {
         let inverted = ConnectOptions::new()
             .max_message_size(Some(10))
             .max_frame_size(Some(20));
-        assert!(matches!(inverted.validate(), Err(Error::InvalidArgument(_))));
+        assert!(matches!(
+            inverted.validate(),
+            Err(Error::InvalidArgument(_))
+        ));
         let bad_protocol = ConnectOptions::new().protocols("a b");
         assert!(matches!(
             bad_protocol.validate(),

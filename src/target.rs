@@ -125,9 +125,7 @@ pub(crate) fn parse_protocols(list: &str) -> Result<Vec<String>> {
             )));
         }
         if protocols.iter().any(|known| known == name) {
-            return Err(Error::invalid(format!(
-                "protocol {name:?} is listed twice"
-            )));
+            return Err(Error::invalid(format!("protocol {name:?} is listed twice")));
         }
         protocols.push(name.to_owned());
     }
