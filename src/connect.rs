@@ -47,7 +47,7 @@ pub(crate) fn connect(
                     established.url,
                     established.protocol
                 );
-                return Ok(established);
+                return Ok(*established);
             }
             Attempt::Redirect(status, location) => {
                 let next = redirect_target(&target, status, &location, redirects_left)?;
@@ -64,7 +64,7 @@ pub(crate) fn connect(
 }
 
 enum Attempt {
-    Open(Established),
+    Open(Box<Established>),
     Redirect(u16, String),
 }
 
@@ -244,11 +244,11 @@ fn upgrade(
         .get(header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    Ok(Attempt::Open(Established {
+    Ok(Attempt::Open(Box::new(Established {
         ws,
         url: target.url.clone(),
         protocol,
-    }))
+    })))
 }
 
 fn is_redirect(status: u16) -> bool {

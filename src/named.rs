@@ -144,12 +144,9 @@ fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result
     let reservation = registry::reserve(name)?;
     // The registry is not locked here: the reservation only marks the name as taken.
     let socket = Socket::open(target, options, &protocols)?;
-    reservation.fill(socket).or_else(|socket| {
+    reservation.fill(socket).map_err(|socket| {
         let _ = socket.close();
-        Err(Error::closed(
-            1000,
-            "socket_close was called while connecting",
-        ))
+        Error::closed(1000, "socket_close was called while connecting")
     })
 }
 
