@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::error::{Error, HandshakeFailure, Result, Timeout};
 use crate::options::ConnectOptions;
-use crate::stream::Stream;
+use crate::stream::{deadline_after, Stream};
 use crate::target::Target;
 use crate::tls;
 
@@ -35,7 +35,7 @@ pub(crate) fn connect(
     options: &ConnectOptions,
     protocols: &[String],
 ) -> Result<Established> {
-    let deadline = Instant::now() + options.connect_timeout;
+    let deadline = deadline_after(options.connect_timeout);
     let mut target = target;
     let mut redirects_left = options.max_redirects;
     loop {

@@ -6,12 +6,14 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::message::Message;
 use crate::options::ConnectOptions;
 use crate::registry::{self, Entry};
 use crate::socket::{check_close, Socket};
 use crate::state::State;
 use crate::target::{check_name, Target};
+use crate::worker::AsyncSocket;
 
 /// Opens a `ws://` connection and gives it a name (WLanguage `WebSocketClientConnect`).
 ///
@@ -144,10 +146,181 @@ fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result
     let reservation = registry::reserve(name)?;
     // The registry is not locked here: the reservation only marks the name as taken.
     let socket = Socket::open(target, options, &protocols)?;
-    reservation.fill(socket).map_err(|socket| {
-        let _ = socket.close();
+    reservation
+        .fill(Entry::Blocking(socket.clone()))
+        .map_err(|_| {
+            let _ = socket.close();
+            Error::closed(1000, "socket_close was called while connecting")
+        })
+}
+
+/// Opens a `ws://` connection in the background and gives it a name (WLanguage
+/// `WebSocketClientConnect` with a procedure): its events go to `callback`.
+///
+/// Checks the arguments, takes the name and returns at once; a worker thread for this socket
+/// connects and runs the connection. The callback receives the socket's name and each
+/// [`Event`]: [`Event::Open`] when connected, [`Event::Message`] for each message,
+/// [`Event::Close`] at the end, preceded by [`Event::Error`] when something went wrong (a
+/// failed connect gives `Error` then `Close` with code 1006). As in WLanguage, the name stays
+/// taken after the connection ended, until [`socket_close`].
+///
+/// Callbacks never run on the worker: they run on the thread that calls
+/// [`dispatch_pending`](crate::dispatch_pending), [`dispatch_timeout`](crate::dispatch_timeout)
+/// or [`dispatch_until`](crate::dispatch_until), with no lock held, so they may call any
+/// function of this crate, including [`socket_write`] and [`socket_close`] on their own socket.
+/// Arguments are as for [`websocket_client_connect`].
+///
+/// # Errors
+/// [`Error::InvalidArgument`] and [`Error::NameInUse`] as for [`websocket_client_connect`];
+/// [`Error::Io`] when the worker thread cannot be started. Connect failures arrive as events.
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::{dispatch_until, socket_close, socket_write, websocket_client_connect_async, Event};
+///
+/// websocket_client_connect_async("client", |name, event| match event {
+///     Event::Open { .. } => { let _ = socket_write(name, "Message sent from the client."); }
+///     Event::Message(message) => {
+///         println!("server says {message:?}");
+///         let _ = socket_close(name);
+///     }
+///     Event::Close { code, reason } => println!("closed: {code} {reason}"),
+///     Event::Error(error) => eprintln!("socket error: {error}"),
+///     _ => {}
+/// }, "127.0.0.1", 9001, "/MyWebSocketServer", "")?;
+/// dispatch_until(|| false)?; // until no asynchronous socket is left
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_client_connect_async<F>(
+    name: &str,
+    callback: F,
+    host: &str,
+    port: u16,
+    path: &str,
+    protocols: &str,
+) -> Result<()>
+where
+    F: FnMut(&str, Event) + Send + 'static,
+{
+    check_name(name)?;
+    let target = Target::from_parts(host, port, path, false)?;
+    let options = ConnectOptions::default().protocols(protocols);
+    connect_named_async(name, Box::new(callback), target, &options)
+}
+
+/// Opens a `wss://` connection in the background and gives it a name (WLanguage
+/// `WebSocketClientConnectSSL` with a procedure).
+///
+/// As [`websocket_client_connect_async`], with TLS: port 0 means 443, and the certificate is
+/// verified against the system's roots. Returns at once.
+///
+/// # Errors
+/// As [`websocket_client_connect_async`]; TLS failures arrive as [`Event::Error`].
+///
+/// # Examples
+/// ```no_run
+/// named_websocket::websocket_client_connect_async_ssl(
+///     "feed", |_name, event| println!("{event:?}"), "example.com", 0, "/feed", "")?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_client_connect_async_ssl<F>(
+    name: &str,
+    callback: F,
+    host: &str,
+    port: u16,
+    path: &str,
+    protocols: &str,
+) -> Result<()>
+where
+    F: FnMut(&str, Event) + Send + 'static,
+{
+    check_name(name)?;
+    let target = Target::from_parts(host, port, path, true)?;
+    let options = ConnectOptions::default().protocols(protocols);
+    connect_named_async(name, Box::new(callback), target, &options)
+}
+
+/// Opens a connection to a `ws://` or `wss://` URL in the background and gives it a name.
+///
+/// As [`websocket_client_connect_async`]. Returns at once.
+///
+/// # Errors
+/// As [`websocket_client_connect_async`]; a malformed URL is [`Error::InvalidArgument`].
+///
+/// # Examples
+/// ```no_run
+/// named_websocket::websocket_client_connect_async_url(
+///     "echo", |_name, event| println!("{event:?}"), "ws://127.0.0.1:9001/")?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_client_connect_async_url<F>(name: &str, callback: F, url: &str) -> Result<()>
+where
+    F: FnMut(&str, Event) + Send + 'static,
+{
+    websocket_client_connect_async_with(name, callback, url, &ConnectOptions::default())
+}
+
+/// Opens a connection to a URL with options, in the background, and gives it a name.
+///
+/// As [`websocket_client_connect_async`]. Returns at once.
+///
+/// # Errors
+/// As [`websocket_client_connect_async_url`]; an option out of range is
+/// [`Error::InvalidArgument`].
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::{websocket_client_connect_async_with, ConnectOptions};
+/// let options = ConnectOptions::new().event_queue_limit(64);
+/// websocket_client_connect_async_with(
+///     "ticker", |_name, event| println!("{event:?}"), "wss://example.com/ticker", &options)?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_client_connect_async_with<F>(
+    name: &str,
+    callback: F,
+    url: &str,
+    options: &ConnectOptions,
+) -> Result<()>
+where
+    F: FnMut(&str, Event) + Send + 'static,
+{
+    check_name(name)?;
+    let target = Target::from_url(url)?;
+    connect_named_async(name, Box::new(callback), target, options)
+}
+
+fn connect_named_async(
+    name: &str,
+    callback: crate::worker::Callback,
+    target: Target,
+    options: &ConnectOptions,
+) -> Result<()> {
+    let protocols = options.validate()?;
+    let reservation = registry::reserve(name)?;
+    let socket = AsyncSocket::start(name, callback, target, options, protocols)?;
+    reservation.fill(Entry::Async(socket)).map_err(|entry| {
+        if let Entry::Async(socket) = entry {
+            let _ = socket.close(1000, "");
+        }
         Error::closed(1000, "socket_close was called while connecting")
     })
+}
+
+/// The entry under `name`, for the functions that need an open socket.
+fn entry(name: &str) -> Result<Entry> {
+    registry::lookup(name).map(|(_, entry)| entry)
+}
+
+/// The socket under `name` for a read: asynchronous sockets have no reads.
+fn readable(name: &str) -> Result<Socket> {
+    match entry(name)? {
+        Entry::Blocking(socket) => Ok(socket),
+        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+        Entry::Async(_) => Err(Error::WrongMode(
+            format!("socket {name:?} is asynchronous: its messages go to its callback").into(),
+        )),
+    }
 }
 
 /// Sends a message on the named socket (WLanguage `SocketWrite`): a `&str` or `String` as a
@@ -169,7 +342,11 @@ fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_write(name: &str, message: impl Into<Message>) -> Result<()> {
-    registry::socket(name)?.write(message)
+    match entry(name)? {
+        Entry::Blocking(socket) => socket.write(message),
+        Entry::Async(socket) => socket.write(message.into()),
+        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+    }
 }
 
 /// Returns the next message of the named socket, waiting as long as it takes (WLanguage
@@ -192,7 +369,7 @@ pub fn socket_write(name: &str, message: impl Into<Message>) -> Result<()> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_read(name: &str) -> Result<Message> {
-    registry::socket(name)?.read()
+    readable(name)?.read()
 }
 
 /// Returns the next message of the named socket, waiting at most `timeout`.
@@ -212,7 +389,7 @@ pub fn socket_read(name: &str) -> Result<Message> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_read_timeout(name: &str, timeout: Duration) -> Result<Message> {
-    registry::socket(name)?.read_timeout(timeout)
+    readable(name)?.read_timeout(timeout)
 }
 
 /// Returns a message of the named socket that has already arrived, or `None`, without waiting.
@@ -228,7 +405,7 @@ pub fn socket_read_timeout(name: &str, timeout: Duration) -> Result<Message> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_try_read(name: &str) -> Result<Option<Message>> {
-    registry::socket(name)?.try_read()
+    readable(name)?.try_read()
 }
 
 /// Closes the named socket with code 1000 and frees its name (WLanguage `SocketClose`).
@@ -271,16 +448,22 @@ pub fn socket_close_with(name: &str, code: u16, reason: &str) -> Result<()> {
 }
 
 fn close_named(name: &str, code: u16, reason: &str) -> Result<()> {
-    match registry::lookup(name)? {
-        Entry::Connecting => {
-            registry::cancel_connect(name);
-            Ok(())
-        }
-        Entry::Ready(socket) => {
-            let result = socket.close_with(code, reason);
-            registry::release(name, &socket);
-            result
-        }
+    loop {
+        let (ticket, entry) = registry::lookup(name)?;
+        let result = match entry {
+            Entry::Connecting => {
+                // The blocking connect sees its reservation gone and closes what it opens. If
+                // it put its socket in first, close that socket instead.
+                if registry::cancel_connect(name, ticket) {
+                    return Ok(());
+                }
+                continue;
+            }
+            Entry::Blocking(socket) => socket.close_with(code, reason),
+            Entry::Async(socket) => socket.close(code, reason),
+        };
+        registry::release(name, ticket);
+        return result;
     }
 }
 
@@ -314,10 +497,11 @@ pub fn socket_exist(name: &str) -> bool {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_state(name: &str) -> Result<State> {
-    match registry::lookup(name)? {
-        Entry::Connecting => Ok(State::Connecting),
-        Entry::Ready(socket) => Ok(socket.state()),
-    }
+    Ok(match entry(name)? {
+        Entry::Connecting => State::Connecting,
+        Entry::Blocking(socket) => socket.state(),
+        Entry::Async(socket) => socket.state(),
+    })
 }
 
 /// The subprotocol the server selected for the named socket, if any.
@@ -335,7 +519,11 @@ pub fn socket_state(name: &str) -> Result<State> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_protocol(name: &str) -> Result<Option<String>> {
-    Ok(registry::socket(name)?.protocol().map(str::to_owned))
+    match entry(name)? {
+        Entry::Blocking(socket) => Ok(socket.protocol().map(str::to_owned)),
+        Entry::Async(socket) => socket.protocol(),
+        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+    }
 }
 
 /// A handle on the named socket, for code that prefers methods to names.
@@ -344,7 +532,8 @@ pub fn socket_protocol(name: &str) -> Result<Option<String>> {
 /// [`socket_close`] frees the name.
 ///
 /// # Errors
-/// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects.
+/// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects;
+/// [`Error::WrongMode`] for an asynchronous socket, whose worker is its only reader.
 ///
 /// # Examples
 /// ```no_run
@@ -353,5 +542,5 @@ pub fn socket_protocol(name: &str) -> Result<Option<String>> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_handle(name: &str) -> Result<Socket> {
-    registry::socket(name)
+    readable(name)
 }

@@ -34,6 +34,7 @@ pub struct ConnectOptions {
     pub(crate) max_message_size: Option<usize>,
     pub(crate) max_frame_size: Option<usize>,
     pub(crate) max_redirects: u32,
+    pub(crate) event_queue_limit: usize,
 }
 
 impl Default for ConnectOptions {
@@ -48,6 +49,7 @@ impl Default for ConnectOptions {
             max_message_size: Some(64 << 20),
             max_frame_size: Some(16 << 20),
             max_redirects: 3,
+            event_queue_limit: 1024,
         }
     }
 }
@@ -142,6 +144,16 @@ impl ConnectOptions {
         self
     }
 
+    /// For asynchronous sockets: how many events may wait for dispatch before the socket stops
+    /// reading from the network. TCP flow control then slows the server, so memory stays
+    /// bounded while the application does not pump; no event is dropped.
+    ///
+    /// Defaults to 1024.
+    pub fn event_queue_limit(mut self, limit: usize) -> Self {
+        self.event_queue_limit = limit;
+        self
+    }
+
     /// Checks every value; called at the start of each connect.
     pub(crate) fn validate(&self) -> Result<Vec<String>> {
         for (name, value) in [
@@ -152,6 +164,11 @@ impl ConnectOptions {
             if value.is_zero() {
                 return Err(Error::invalid(format!("{name} must be greater than zero")));
             }
+        }
+        if self.event_queue_limit == 0 {
+            return Err(Error::invalid(
+                "event_queue_limit must be greater than zero",
+            ));
         }
         if self.max_message_size == Some(0) || self.max_frame_size == Some(0) {
             return Err(Error::invalid("size limits must be greater than zero"));

@@ -11,21 +11,25 @@ use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
 use crate::socket::Socket;
+use crate::worker::AsyncSocket;
 
 static SOCKETS: Lazy<Mutex<HashMap<String, Slot>>> = Lazy::new(Default::default);
 static NEXT_TICKET: AtomicU64 = AtomicU64::new(1);
 
-enum Slot {
-    /// A blocking connect holds the name while it runs; the ticket tells reservations apart.
-    Connecting(u64),
-    Ready(Socket),
+/// An entry, with the ticket of the connect call that created it: a later entry under the
+/// same name has another ticket, so a stale reservation or release cannot touch it.
+struct Slot {
+    ticket: u64,
+    entry: Entry,
 }
 
 /// What a name refers to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Entry {
+    /// A blocking connect holds the name while it runs.
     Connecting,
-    Ready(Socket),
+    Blocking(Socket),
+    Async(AsyncSocket),
 }
 
 /// A name taken for a connect in progress. Dropping it without [`fill`](Self::fill) frees
@@ -44,7 +48,8 @@ pub(crate) fn reserve(name: &str) -> Result<Reservation> {
         return Err(Error::NameInUse(name.into()));
     }
     let ticket = NEXT_TICKET.fetch_add(1, Ordering::Relaxed);
-    sockets.insert(name.to_owned(), Slot::Connecting(ticket));
+    let entry = Entry::Connecting;
+    sockets.insert(name.to_owned(), Slot { ticket, entry });
     Ok(Reservation {
         name: name.to_owned(),
         ticket,
@@ -53,17 +58,17 @@ pub(crate) fn reserve(name: &str) -> Result<Reservation> {
 }
 
 impl Reservation {
-    /// Puts the connected socket under the name. Gives the socket back when `socket_close`
-    /// cancelled the reservation meanwhile.
-    pub(crate) fn fill(mut self, socket: Socket) -> std::result::Result<(), Socket> {
+    /// Puts the socket under the name. Gives the entry back when `socket_close` cancelled the
+    /// reservation meanwhile.
+    pub(crate) fn fill(mut self, entry: Entry) -> std::result::Result<(), Entry> {
         let mut sockets = SOCKETS.lock();
         match sockets.get_mut(&self.name) {
-            Some(slot) if matches!(*slot, Slot::Connecting(t) if t == self.ticket) => {
-                *slot = Slot::Ready(socket);
+            Some(slot) if slot.ticket == self.ticket => {
+                slot.entry = entry;
                 self.filled = true;
                 Ok(())
             }
-            _ => Err(socket),
+            _ => Err(entry),
         }
     }
 }
@@ -71,28 +76,16 @@ impl Reservation {
 impl Drop for Reservation {
     fn drop(&mut self) {
         if !self.filled {
-            let mut sockets = SOCKETS.lock();
-            if matches!(sockets.get(&self.name), Some(Slot::Connecting(t)) if *t == self.ticket) {
-                sockets.remove(&self.name);
-            }
+            release(&self.name, self.ticket);
         }
     }
 }
 
-/// What `name` refers to, or [`Error::NotFound`].
-pub(crate) fn lookup(name: &str) -> Result<Entry> {
+/// What `name` refers to and its ticket, or [`Error::NotFound`].
+pub(crate) fn lookup(name: &str) -> Result<(u64, Entry)> {
     match SOCKETS.lock().get(name) {
-        Some(Slot::Connecting(_)) => Ok(Entry::Connecting),
-        Some(Slot::Ready(socket)) => Ok(Entry::Ready(socket.clone())),
+        Some(slot) => Ok((slot.ticket, slot.entry.clone())),
         None => Err(Error::NotFound(name.into())),
-    }
-}
-
-/// The socket under `name`, or [`Error::NotFound`], or [`Error::NotOpen`] while it connects.
-pub(crate) fn socket(name: &str) -> Result<Socket> {
-    match lookup(name)? {
-        Entry::Ready(socket) => Ok(socket),
-        Entry::Connecting => Err(Error::NotOpen(crate::State::Connecting)),
     }
 }
 
@@ -101,22 +94,24 @@ pub(crate) fn contains(name: &str) -> bool {
     SOCKETS.lock().contains_key(name)
 }
 
-/// Frees `name` if it still refers to `socket`.
-pub(crate) fn release(name: &str, socket: &Socket) {
+/// Frees `name` if a blocking connect still holds it with this ticket; false when the connect
+/// has put its socket there meanwhile (or failed and left).
+pub(crate) fn cancel_connect(name: &str, ticket: u64) -> bool {
     let mut sockets = SOCKETS.lock();
-    if matches!(sockets.get(name), Some(Slot::Ready(s)) if s.same_as(socket)) {
+    let connecting = sockets
+        .get(name)
+        .is_some_and(|slot| slot.ticket == ticket && matches!(slot.entry, Entry::Connecting));
+    if connecting {
         sockets.remove(name);
     }
+    connecting
 }
 
-/// Frees `name` if a connect holds it; that connect then closes what it opens.
-pub(crate) fn cancel_connect(name: &str) -> bool {
+/// Frees `name` if it still holds the entry with this ticket.
+pub(crate) fn release(name: &str, ticket: u64) {
     let mut sockets = SOCKETS.lock();
-    if matches!(sockets.get(name), Some(Slot::Connecting(_))) {
+    if sockets.get(name).is_some_and(|slot| slot.ticket == ticket) {
         sockets.remove(name);
-        true
-    } else {
-        false
     }
 }
 
@@ -130,20 +125,24 @@ mod tests {
         let reservation = reserve(name).unwrap();
         assert!(contains(name));
         assert!(matches!(reserve(name), Err(Error::NameInUse(_))));
-        assert!(matches!(lookup(name), Ok(Entry::Connecting)));
+        assert!(matches!(lookup(name), Ok((_, Entry::Connecting))));
         drop(reservation);
         assert!(!contains(name));
         assert!(matches!(lookup(name), Err(Error::NotFound(_))));
     }
 
     #[test]
-    fn a_cancelled_reservation_does_not_come_back() {
+    fn a_released_reservation_does_not_free_a_later_holder() {
         let name = "registry-unit-cancel";
         let reservation = reserve(name).unwrap();
-        assert!(cancel_connect(name));
+        let (ticket, _) = lookup(name).unwrap();
+        release(name, ticket); // socket_close during the connect
         let again = reserve(name).unwrap();
-        drop(reservation); // must not free the new holder's name
-        assert!(contains(name));
+        assert!(reservation.fill(Entry::Connecting).is_err());
+        assert!(
+            contains(name),
+            "the stale reservation left the new holder alone"
+        );
         drop(again);
         assert!(!contains(name));
     }

@@ -25,7 +25,7 @@ use crate::error::{CloseInfo, Error, Result, Timeout};
 use crate::message::Message;
 use crate::options::ConnectOptions;
 use crate::state::State;
-use crate::stream::{wait_ready, Readiness, Stream};
+use crate::stream::{deadline_after, is_peer_gone, wait_ready, Readiness, Stream};
 use crate::target::Target;
 
 /// A WebSocket client connection, usable without the name registry.
@@ -63,6 +63,7 @@ struct Connection {
     write_timeout: Duration,
     close_timeout: Duration,
     max_frame_size: Option<usize>,
+    max_message_size: Option<usize>,
 }
 
 struct Status {
@@ -147,6 +148,7 @@ impl Socket {
                 write_timeout: options.write_timeout,
                 close_timeout: options.close_timeout,
                 max_frame_size: options.max_frame_size,
+                max_message_size: options.max_message_size,
             }),
         })
     }
@@ -303,9 +305,17 @@ impl Socket {
         self.conn.url.as_str()
     }
 
-    /// True when both handles share one connection.
-    pub(crate) fn same_as(&self, other: &Socket) -> bool {
-        Arc::ptr_eq(&self.conn, &other.conn)
+    /// Why the connection ended (1006 when it has not, or ended without a known cause).
+    pub(crate) fn close_info(&self) -> CloseInfo {
+        self.conn
+            .status
+            .lock()
+            .close
+            .clone()
+            .unwrap_or_else(|| CloseInfo {
+                code: 1006,
+                reason: "connection closed".into(),
+            })
     }
 }
 
@@ -405,42 +415,69 @@ impl Connection {
             return Err(error);
         }
         log::trace!("{}: sending {} bytes", self.url, message.len());
-        let (result, mut progress) = {
+        let result = {
             let mut ws = self.ws();
             let result = ws.send(message.into_frame());
-            (result, ws.get_ref().bytes_out)
+            match ws.get_ref().write_failure {
+                Some(kind) => return Err(self.peer_gone(kind)),
+                None => result,
+            }
         };
         match result {
-            Ok(()) => return Ok(()),
-            Err(e) if would_block(&e) => {}
-            Err(e) => return Err(self.write_error(e)),
+            Ok(()) => Ok(()),
+            Err(e) if would_block(&e) => match self.flush_out(self.write_timeout, true) {
+                Ok(true) => Ok(()),
+                Ok(false) => {
+                    // A half-sent frame cannot be taken back: the connection is unusable.
+                    self.abort("write timed out: the peer stopped reading");
+                    Err(Error::Timeout(Timeout::Write))
+                }
+                Err(e) => Err(self.write_error(e)),
+            },
+            Err(e) => Err(self.write_error(e)),
         }
-        // The frame is queued inside tungstenite: push it out as the peer makes room. The
-        // deadline moves whenever a byte goes out, so only a peer that stopped reading times out.
-        let mut deadline = Instant::now() + self.write_timeout;
+    }
+
+    /// Pushes out what tungstenite has queued, waiting for the peer to make room. With
+    /// `on_progress`, the timeout starts again whenever a byte goes out, so only a peer that
+    /// stopped reading times out. Returns `Ok(false)` on timeout.
+    fn flush_out(&self, timeout: Duration, on_progress: bool) -> tungstenite::Result<bool> {
+        let mut deadline = deadline_after(timeout);
+        let mut sent = self.ws().get_ref().bytes_out;
         loop {
-            if !wait_ready(&self.tcp, Readiness::Writable, Some(deadline)).map_err(Error::Io)? {
-                self.abort("write timed out: the peer stopped reading");
-                return Err(Error::Timeout(Timeout::Write));
+            if !wait_ready(&self.tcp, Readiness::Writable, Some(deadline))? {
+                return Ok(false);
             }
-            let (result, sent) = {
+            let (result, now_sent) = {
                 let mut ws = self.ws();
                 let result = ws.flush();
+                if let Some(kind) = ws.get_ref().write_failure {
+                    return Err(tungstenite::Error::Io(kind.into()));
+                }
                 (result, ws.get_ref().bytes_out)
             };
             match result {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(true),
                 Err(e) if would_block(&e) => {
-                    if sent > progress {
-                        progress = sent;
-                        deadline = Instant::now() + self.write_timeout;
+                    if on_progress && now_sent > sent {
+                        sent = now_sent;
+                        deadline = deadline_after(timeout);
                     }
                 }
-                Err(e) => return Err(self.write_error(e)),
+                Err(e) => return Err(e),
             }
         }
     }
 
+    /// The error for a write to a peer that is gone: its close code if a reader saw one.
+    fn peer_gone(&self, kind: io::ErrorKind) -> Error {
+        self.closed_error().unwrap_or_else(|| {
+            Error::closed(1006, format!("connection lost: {}", io::Error::from(kind)))
+        })
+    }
+
+    /// A failed write fails writes only: what the peer sent before is still there to read, and
+    /// the reader reports how the connection ended.
     fn write_error(&self, error: tungstenite::Error) -> Error {
         use tungstenite::error::ProtocolError;
         match error {
@@ -448,25 +485,14 @@ impl Connection {
             | tungstenite::Error::AlreadyClosed
             | tungstenite::Error::Protocol(ProtocolError::SendAfterClosing) => self
                 .closed_error()
-                .unwrap_or_else(|| self.mark_closed(1006, "connection closed".into())),
-            tungstenite::Error::Io(e) => self.io_error(e, Timeout::Write),
+                .unwrap_or_else(|| Error::closed(1006, "connection closed")),
+            tungstenite::Error::Io(e) if is_peer_gone(e.kind()) => self.peer_gone(e.kind()),
+            tungstenite::Error::Io(e) => Error::from_io(e, Timeout::Write),
             tungstenite::Error::Capacity(e) => Error::Capacity(e.to_string().into()),
             tungstenite::Error::WriteBufferFull(_) => {
                 Error::Capacity("the write buffer is full".into())
             }
             other => Error::Protocol(other.to_string().into()),
-        }
-    }
-
-    /// An I/O error ends the connection: report a lost connection as closed (1006).
-    fn io_error(&self, error: io::Error, phase: Timeout) -> Error {
-        let mapped = Error::from_io(error, phase);
-        match mapped {
-            Error::Closed(info) => self.mark_closed(info.code, info.reason),
-            other => {
-                self.mark_closed(1006, other.to_string());
-                other
-            }
         }
     }
 
@@ -485,29 +511,44 @@ impl Connection {
                 .ok_or(Error::Timeout(Timeout::Read))?,
             Wait::No => match self.read_turn.try_lock() {
                 Some(turn) => turn,
-                None => return Ok(None),
+                // Another thread reads (or closes): nothing for us now, unless it is over.
+                None => return self.closed_error().map_or(Ok(None), Err),
             },
         };
         loop {
             if let Some(error) = self.closed_error() {
                 return Err(error);
             }
-            let result = self.ws().read();
+            let result = {
+                let mut ws = self.ws();
+                let result = ws.read();
+                if let Ok(tungstenite::Message::Close(frame)) = &result {
+                    // Recorded before `ws` is released: a writer that then fails to send must
+                    // find the peer's code, not make one up.
+                    return Err(self.peer_closed(&mut ws, frame.as_ref()));
+                }
+                result
+            };
+            let deadline = match wait {
+                Wait::Until(deadline) => Some(deadline),
+                Wait::Forever | Wait::No => None,
+            };
             match result {
-                Ok(tungstenite::Message::Close(frame)) => return Err(self.peer_closed(frame)),
                 Ok(frame) => {
                     if let Some(message) = Message::from_frame(frame) {
                         log::trace!("{}: received {} bytes", self.url, message.len());
                         return Ok(Some(message));
                     }
-                    // A ping or pong: the next read flushes the queued pong.
+                    // A ping or pong: the next read flushes the queued pong. A stream of pings
+                    // must not hold a read past its deadline.
+                    if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                        return Err(Error::Timeout(Timeout::Read));
+                    }
                 }
                 Err(e) if would_block(&e) => {
-                    let deadline = match wait {
-                        Wait::No => return Ok(None),
-                        Wait::Forever => None,
-                        Wait::Until(deadline) => Some(deadline),
-                    };
+                    if let Wait::No = wait {
+                        return Ok(None);
+                    }
                     if !wait_ready(&self.tcp, Readiness::Readable, deadline).map_err(Error::Io)? {
                         return Err(Error::Timeout(Timeout::Read));
                     }
@@ -517,9 +558,10 @@ impl Connection {
         }
     }
 
-    /// The peer sent Close: tungstenite queued our answer; send it without waiting.
-    fn peer_closed(&self, frame: Option<CloseFrame>) -> Error {
-        if let Err(e) = self.ws().flush() {
+    /// The peer sent Close: tungstenite queued our answer; send it without waiting (what does
+    /// not go out now goes with the next read, write or `close`).
+    fn peer_closed(&self, ws: &mut WebSocket<Stream>, frame: Option<&CloseFrame>) -> Error {
+        if let Err(e) = ws.flush() {
             if !would_block(&e) {
                 log::debug!("{}: could not answer the Close frame: {e}", self.url);
             }
@@ -542,17 +584,25 @@ impl Connection {
                     1006,
                     "the server closed the TCP connection without a Close frame".into(),
                 ),
-            tungstenite::Error::Io(e) => self.io_error(e, Timeout::Read),
+            tungstenite::Error::Io(e) => match Error::from_io(e, Timeout::Read) {
+                Error::Closed(info) => self.mark_closed(info.code, info.reason),
+                other => {
+                    self.mark_closed(1006, other.to_string());
+                    other
+                }
+            },
             tungstenite::Error::Utf8(_) => {
                 let reason = "invalid UTF-8 in a text message";
                 self.fail(1007, reason);
                 Error::Protocol(reason.into())
             }
             tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
-                let limit = if self.max_frame_size == Some(max_size) {
-                    "max_frame_size"
-                } else {
+                let limit = if self.max_frame_size != Some(max_size) {
                     "max_message_size"
+                } else if self.max_message_size == Some(max_size) {
+                    "max_frame_size or max_message_size"
+                } else {
+                    "max_frame_size"
                 };
                 let reason = format!("message of {size} bytes exceeds {limit} ({max_size} bytes)");
                 self.fail(1009, "message too big");
@@ -580,7 +630,7 @@ impl Connection {
     }
 
     fn close(&self, code: u16, reason: &str) {
-        let deadline = Instant::now() + self.close_timeout;
+        let deadline = deadline_after(self.close_timeout);
         let send = {
             let mut status = self.status.lock();
             let open = status.state == State::Open;
@@ -595,10 +645,18 @@ impl Connection {
         };
         if send {
             log::debug!("{}: closing with {code}", self.url);
-            if let Err(e) = self.ws().close(Some(close_frame(code, reason))) {
-                if !would_block(&e) {
-                    log::debug!("{}: could not send Close: {e}", self.url);
+            let result = self.ws().close(Some(close_frame(code, reason)));
+            // Our Close frame goes out now, even while a reader waits for data with its turn
+            // held: the peer answers only once it has it.
+            let sent = match result {
+                Ok(()) => Ok(true),
+                Err(e) if would_block(&e) => {
+                    self.flush_out(deadline.saturating_duration_since(Instant::now()), false)
                 }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                log::debug!("{}: could not send Close: {e}", self.url);
             }
         }
         self.finish_close(deadline);
@@ -607,8 +665,9 @@ impl Connection {
         log::debug!("{}: closed", self.url);
     }
 
-    /// Drives the close handshake: sends what is queued, reads (and drops) what arrives until
-    /// the server ends the TCP connection, or until the deadline.
+    /// Drives the close handshake: sends what is queued and reads (dropping data) until the
+    /// peer's Close has come, then gives the server a moment to end the TCP connection first
+    /// (RFC 6455 §7.1.1), all within the deadline.
     fn finish_close(&self, deadline: Instant) {
         // A blocked reader wakes on the peer's answer, sees the socket closing and gives its
         // turn; if it does not in time, shutting the socket down wakes it.
@@ -616,36 +675,47 @@ impl Connection {
             log::debug!("{}: close handshake timed out", self.url);
             return;
         };
+        let mut deadline = deadline;
+        let mut answered = false;
         loop {
-            let (output_pending, result) = {
+            let (output_pending, can_read, result) = {
                 let mut ws = self.ws();
-                match ws.flush() {
+                let (pending, result) = match ws.flush() {
                     Ok(()) => (false, ws.read()),
                     Err(e) if would_block(&e) => (true, ws.read()),
                     Err(e) => (false, Err(e)),
-                }
+                };
+                (pending, ws.can_read(), result)
             };
-            match result {
-                Ok(_) => {}
-                Err(e) if would_block(&e) => {
-                    let readiness = if output_pending {
-                        Readiness::Either
-                    } else {
-                        Readiness::Readable
-                    };
-                    match wait_ready(&self.tcp, readiness, Some(deadline)) {
-                        Ok(true) => {}
-                        _ => {
-                            log::debug!("{}: close handshake timed out", self.url);
-                            return;
-                        }
-                    }
-                }
+            if !can_read && !answered {
+                // Both Close frames are through: wait briefly for the server's TCP close.
+                answered = true;
+                deadline = deadline.min(deadline_after(TCP_CLOSE_GRACE));
+            }
+            let readiness = match result {
+                Ok(_) => None, // data after our Close: dropped, as the caller asked to close
+                Err(e) if would_block(&e) && output_pending => Some(Readiness::Either),
+                Err(e) if would_block(&e) => Some(Readiness::Readable),
                 Err(_) => return, // ConnectionClosed, or the connection is gone anyway.
+            };
+            if Instant::now() >= deadline {
+                if !answered {
+                    log::debug!("{}: close handshake timed out", self.url);
+                }
+                return;
+            }
+            if let Some(readiness) = readiness {
+                if !matches!(wait_ready(&self.tcp, readiness, Some(deadline)), Ok(true)) {
+                    return;
+                }
             }
         }
     }
 }
+
+/// How long the client waits for the server to end the TCP connection once both Close frames
+/// have passed, before it ends it itself.
+const TCP_CLOSE_GRACE: Duration = Duration::from_millis(200);
 
 impl Drop for Connection {
     fn drop(&mut self) {

@@ -2,16 +2,23 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec};
 
 /// A plain or TLS stream that counts the bytes that cross it.
+///
+/// Once the peer is gone for writing (broken pipe, reset), writes are absorbed and the failure
+/// is kept in `write_failure`: tungstenite flushes queued pongs and close replies inside
+/// `read`, and a write error there would stop us from reading what the peer sent before it
+/// left. Our own write path checks `write_failure` after each write, so a user's write still
+/// gets its error.
 #[derive(Debug)]
 pub(crate) struct Stream {
     kind: Kind,
     pub(crate) bytes_in: u64,
     pub(crate) bytes_out: u64,
+    pub(crate) write_failure: Option<io::ErrorKind>,
 }
 
 #[derive(Debug)]
@@ -26,6 +33,7 @@ impl Stream {
             kind: Kind::Plain(tcp),
             bytes_in: 0,
             bytes_out: 0,
+            write_failure: None,
         }
     }
 
@@ -34,6 +42,7 @@ impl Stream {
             kind: Kind::Tls(Box::new(tls)),
             bytes_in: 0,
             bytes_out: 0,
+            write_failure: None,
         }
     }
 
@@ -59,20 +68,53 @@ impl Read for Stream {
 
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = match &mut self.kind {
+        if self.write_failure.is_some() {
+            return Ok(buf.len());
+        }
+        let result = match &mut self.kind {
             Kind::Plain(tcp) => tcp.write(buf),
             Kind::Tls(tls) => tls.write(buf),
-        }?;
-        self.bytes_out += n as u64;
-        Ok(n)
+        };
+        match result {
+            Ok(n) => {
+                self.bytes_out += n as u64;
+                Ok(n)
+            }
+            Err(e) if is_peer_gone(e.kind()) => {
+                self.write_failure = Some(e.kind());
+                Ok(buf.len())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if self.write_failure.is_some() {
+            return Ok(());
+        }
         match &mut self.kind {
             Kind::Plain(tcp) => tcp.flush(),
             Kind::Tls(tls) => tls.flush(),
         }
     }
+}
+
+/// Errors that say the peer can no longer receive anything.
+pub(crate) fn is_peer_gone(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+    )
+}
+
+/// The instant `timeout` from now; a timeout too large to represent (such as `Duration::MAX`,
+/// meaning "no limit") gives an instant decades away instead of overflowing.
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    let now = Instant::now();
+    now.checked_add(timeout.min(FAR)).unwrap_or(now)
 }
 
 /// What to wait for on a socket.

@@ -1,0 +1,393 @@
+//! The asynchronous mode: a worker per socket, callbacks on the dispatching thread.
+//!
+//! The dispatch queue is process-wide and one thread dispatches at a time (as the main thread
+//! does in WLanguage), so these tests take turns through `serial()`.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::thread::{self, ThreadId};
+use std::time::Duration;
+
+use common::*;
+use named_websocket::*;
+use tungstenite::protocol::frame::coding::{Data, OpCode};
+use tungstenite::protocol::frame::Frame;
+use tungstenite::protocol::CloseFrame;
+
+const HANG_GUARD: Duration = Duration::from_secs(20);
+
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A short, comparable record of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    Open(Option<String>),
+    Text(String),
+    Binary(Vec<u8>),
+    Close(u16, String),
+    Error(String),
+    Other,
+}
+
+impl From<&Event> for Seen {
+    fn from(event: &Event) -> Seen {
+        match event {
+            Event::Open { protocol } => Seen::Open(protocol.clone()),
+            Event::Message(Message::Text(text)) => Seen::Text(text.clone()),
+            Event::Message(Message::Binary(bytes)) => Seen::Binary(bytes.clone()),
+            Event::Close { code, reason } => Seen::Close(*code, reason.clone()),
+            Event::Error(error) => Seen::Error(error.to_string()),
+            _ => Seen::Other,
+        }
+    }
+}
+
+/// Records every event of a socket and the thread it ran on; `closed` turns true at Close.
+#[derive(Clone, Default)]
+struct Recorder {
+    events: Arc<Mutex<Vec<(ThreadId, Seen)>>>,
+    closed: Arc<AtomicBool>,
+}
+
+impl Recorder {
+    fn record(&self, event: &Event) {
+        let seen = Seen::from(event);
+        if matches!(seen, Seen::Close(..)) {
+            self.closed.store(true, Ordering::SeqCst);
+        }
+        self.events
+            .lock()
+            .unwrap()
+            .push((thread::current().id(), seen));
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        let events = self.events.lock().unwrap();
+        events.iter().map(|(_, seen)| seen.clone()).collect()
+    }
+
+    fn threads(&self) -> Vec<ThreadId> {
+        let events = self.events.lock().unwrap();
+        events.iter().map(|(thread, _)| *thread).collect()
+    }
+
+    fn wait_closed(&self) {
+        let closed = Arc::clone(&self.closed);
+        let (guard_tx, guard_rx) = mpsc::channel::<()>();
+        // Hang guard: a watchdog that fails the test if Close never comes.
+        let watchdog = thread::spawn(move || guard_rx.recv_timeout(HANG_GUARD).is_ok());
+        dispatch_until(|| closed.load(Ordering::SeqCst)).unwrap();
+        guard_tx.send(()).unwrap();
+        assert!(watchdog.join().unwrap(), "Close did not come in time");
+    }
+}
+
+#[test]
+fn events_come_in_order_on_the_dispatching_thread_and_callbacks_may_write_and_close() {
+    let _serial = serial();
+    let server = ws_server_with(1, echo_first_offered_protocol(), echo);
+    let name = unique_name("async-echo");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    let received = Arc::new(AtomicUsize::new(0));
+    websocket_client_connect_async(
+        &name,
+        move |name, event| {
+            record.record(&event);
+            match event {
+                Event::Open { .. } => {
+                    socket_write(name, "un").unwrap();
+                    socket_write(name, vec![2u8]).unwrap();
+                    socket_write(name, "trois").unwrap();
+                }
+                Event::Message(_) => {
+                    if received.fetch_add(1, Ordering::SeqCst) == 2 {
+                        // Closing its own socket from its callback: no deadlock.
+                        socket_close(name).unwrap();
+                    }
+                }
+                _ => {}
+            }
+        },
+        "127.0.0.1",
+        server.port(),
+        "/",
+        "chat",
+    )
+    .unwrap();
+    assert!(socket_exist(&name), "the name is taken at once");
+    recorder.wait_closed();
+    assert_eq!(
+        recorder.seen(),
+        [
+            Seen::Open(Some("chat".into())),
+            Seen::Text("un".into()),
+            Seen::Binary(vec![2]),
+            Seen::Text("trois".into()),
+            Seen::Close(1000, String::new()),
+        ]
+    );
+    let me = thread::current().id();
+    assert!(recorder.threads().iter().all(|thread| *thread == me));
+    assert!(!socket_exist(&name));
+    let stats = server.join().remove(0).unwrap();
+    assert_eq!((stats.messages, stats.close_code), (3, Some(1000)));
+}
+
+#[test]
+fn a_callback_may_open_another_asynchronous_socket() {
+    let _serial = serial();
+    let server = ws_server(2, echo);
+    let url = server.ws_url("/");
+    let first = unique_name("async-first");
+    let second = unique_name("async-second");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    let (second_name, second_url) = (second.clone(), url.clone());
+    websocket_client_connect_async_url(
+        &first,
+        move |name, event| {
+            if let Event::Open { .. } = event {
+                let record = record.clone();
+                websocket_client_connect_async_url(
+                    &second_name,
+                    move |name, event| {
+                        record.record(&event);
+                        match event {
+                            Event::Open { .. } => socket_write(name, "from the second").unwrap(),
+                            Event::Message(_) => socket_close(name).unwrap(),
+                            _ => {}
+                        }
+                    },
+                    &second_url,
+                )
+                .unwrap();
+                socket_close(name).unwrap();
+            }
+        },
+        &url,
+    )
+    .unwrap();
+    recorder.wait_closed();
+    assert_eq!(
+        recorder.seen(),
+        [
+            Seen::Open(None),
+            Seen::Text("from the second".into()),
+            Seen::Close(1000, String::new()),
+        ]
+    );
+    assert!(!socket_exist(&first) && !socket_exist(&second));
+    dispatch_until(|| false).unwrap(); // drains the first socket's Close
+    server.join();
+}
+
+#[test]
+fn failed_connects_give_error_then_close_1006_and_keep_the_name() {
+    let _serial = serial();
+    let not_found = http_response_server(1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    let fixture = tls_fixture();
+    let untrusted = tls_ws_server(&fixture, 1, echo);
+    let cases = [
+        (format!("ws://127.0.0.1:{}/", closed_port()), "refused"),
+        ("ws://no-such-host.invalid/".to_owned(), "resolve"),
+        (not_found.ws_url("/"), "404"),
+        (untrusted.wss_url("/"), "TLS"),
+    ];
+    for (url, expected) in cases {
+        let name = unique_name("async-fail");
+        let recorder = Recorder::default();
+        let record = recorder.clone();
+        websocket_client_connect_async_url(&name, move |_, event| record.record(&event), &url)
+            .unwrap();
+        recorder.wait_closed();
+        let seen = recorder.seen();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        let Seen::Error(message) = &seen[0] else {
+            panic!("{url}: expected an error first, got {seen:?}")
+        };
+        assert!(message.contains(expected), "{url}: {message}");
+        assert!(matches!(&seen[1], Seen::Close(1006, _)), "{seen:?}");
+        // As in WLanguage, the name stays until socket_close.
+        assert!(socket_exist(&name));
+        assert_eq!(socket_state(&name).unwrap(), State::Closed);
+        assert!(socket_write(&name, "x").unwrap_err().is_closed());
+        socket_close(&name).unwrap();
+        assert!(!socket_exist(&name));
+    }
+    not_found.join();
+    untrusted.join();
+}
+
+#[test]
+fn reading_an_asynchronous_socket_says_its_messages_go_to_the_callback() {
+    let _serial = serial();
+    let server = ws_server(1, echo);
+    let name = unique_name("async-read");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(&name, move |_, e| record.record(&e), &server.ws_url("/"))
+        .unwrap();
+    for error in [
+        socket_read(&name).unwrap_err(),
+        socket_try_read(&name).unwrap_err(),
+        socket_read_timeout(&name, Duration::from_millis(1)).unwrap_err(),
+        socket_handle(&name).unwrap_err(),
+    ] {
+        assert!(matches!(error, Error::WrongMode(_)), "{error:?}");
+        assert!(error.to_string().contains("callback"), "{error}");
+    }
+    socket_close(&name).unwrap();
+    recorder.wait_closed();
+    server.join();
+}
+
+#[test]
+fn the_servers_messages_and_close_arrive_in_order() {
+    let _serial = serial();
+    let server = ws_server(1, |mut ws| {
+        for i in 0..50 {
+            ws.write(tungstenite::Message::text(format!("m{i}")))
+                .unwrap();
+        }
+        ws.close(Some(CloseFrame {
+            code: 4000.into(),
+            reason: "bye".into(),
+        }))
+        .unwrap();
+        while ws.read().is_ok() {}
+    });
+    let name = unique_name("async-server-close");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(&name, move |_, e| record.record(&e), &server.ws_url("/"))
+        .unwrap();
+    recorder.wait_closed();
+    let mut expected = vec![Seen::Open(None)];
+    expected.extend((0..50).map(|i| Seen::Text(format!("m{i}"))));
+    expected.push(Seen::Close(4000, "bye".into()));
+    assert_eq!(recorder.seen(), expected);
+    assert_eq!(socket_state(&name).unwrap(), State::Closed);
+    socket_close(&name).unwrap();
+    server.join();
+}
+
+#[test]
+fn a_protocol_violation_gives_error_then_close_with_its_code() {
+    let _serial = serial();
+    let server = ws_server(1, |mut ws| {
+        let bad = Frame::message(vec![0xffu8], OpCode::Data(Data::Text), true);
+        ws.send(tungstenite::Message::Frame(bad)).unwrap();
+        echo(ws)
+    });
+    let name = unique_name("async-utf8");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(&name, move |_, e| record.record(&e), &server.ws_url("/"))
+        .unwrap();
+    recorder.wait_closed();
+    let seen = recorder.seen();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        matches!(&seen[1], Seen::Error(m) if m.contains("UTF-8")),
+        "{seen:?}"
+    );
+    assert!(matches!(&seen[2], Seen::Close(1007, _)), "{seen:?}");
+    socket_close(&name).unwrap();
+    assert_eq!(server.join().remove(0).unwrap().close_code, Some(1007));
+}
+
+#[test]
+fn the_wake_hook_runs_on_a_worker_when_the_queue_fills() {
+    let _serial = serial();
+    let server = ws_server(1, echo);
+    let (woken_tx, woken_rx) = mpsc::channel();
+    let woken_tx = Mutex::new(woken_tx);
+    set_wake_hook(move || {
+        let _ = woken_tx.lock().unwrap().send(thread::current().id());
+    });
+    let name = unique_name("async-wake");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(&name, move |_, e| record.record(&e), &server.ws_url("/"))
+        .unwrap();
+    // A GUI loop would be woken here; then it dispatches on its own thread.
+    let hook_thread = woken_rx.recv_timeout(HANG_GUARD).unwrap();
+    assert_ne!(hook_thread, thread::current().id());
+    assert!(dispatch_pending().unwrap() >= 1);
+    assert_eq!(recorder.seen()[0], Seen::Open(None));
+    clear_wake_hook();
+    socket_close(&name).unwrap();
+    recorder.wait_closed();
+    server.join();
+}
+
+#[test]
+fn dispatching_from_a_callback_or_a_second_thread_is_refused() {
+    let _serial = serial();
+    let server = ws_server(1, echo);
+    let name = unique_name("async-reenter");
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Recorder::default();
+    let (record, results_in) = (recorder.clone(), Arc::clone(&results));
+    websocket_client_connect_async_url(
+        &name,
+        move |name, event| {
+            record.record(&event);
+            if let Event::Open { .. } = event {
+                let inside = dispatch_pending().unwrap_err();
+                let other = thread::spawn(|| dispatch_pending().unwrap_err())
+                    .join()
+                    .unwrap();
+                results_in.lock().unwrap().extend([inside, other]);
+                socket_close(name).unwrap();
+            }
+        },
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    recorder.wait_closed();
+    let results = results.lock().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|e| matches!(e, Error::WrongMode(_))));
+    assert!(results[0].to_string().contains("inside a callback"));
+    assert!(results[1].to_string().contains("another thread"));
+    server.join();
+}
+
+#[test]
+fn dispatch_timeout_returns_zero_when_nothing_comes() {
+    let _serial = serial();
+    assert_eq!(dispatch_timeout(Duration::from_millis(20)).unwrap(), 0);
+}
+
+#[test]
+fn bad_arguments_are_refused_before_the_worker_starts() {
+    let _serial = serial();
+    let noop = |_: &str, _: Event| {};
+    let result = websocket_client_connect_async("", noop, "127.0.0.1", 1, "/", "");
+    assert!(matches!(result, Err(Error::InvalidArgument(_))));
+    let result = websocket_client_connect_async_ssl("x", noop, "", 1, "/", "");
+    assert!(matches!(result, Err(Error::InvalidArgument(_))));
+    let result = websocket_client_connect_async_url("x", noop, "http://127.0.0.1/");
+    assert!(matches!(result, Err(Error::InvalidArgument(_))));
+    let options = ConnectOptions::new().event_queue_limit(0);
+    let result = websocket_client_connect_async_with("x", noop, "ws://127.0.0.1:1/", &options);
+    assert!(matches!(result, Err(Error::InvalidArgument(_))));
+    assert!(!socket_exist("x"));
+
+    let server = ws_server(1, echo);
+    let name = unique_name("async-in-use");
+    websocket_client_connect_url(&name, &server.ws_url("/")).unwrap();
+    let result = websocket_client_connect_async_url(&name, noop, &server.ws_url("/"));
+    assert!(matches!(result, Err(Error::NameInUse(_))));
+    socket_close(&name).unwrap();
+    server.join();
+}
