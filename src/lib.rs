@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `WebSocketClientConnect(name, host, port, path, protocols)` | [`websocket_client_connect`] |
 //! | `WebSocketClientConnectSSL(...)` | [`websocket_client_connect_ssl`] |
+//! | `WebSocketClientConnect(name, procedure, host, ...)` | [`websocket_client_connect_async`], pumped by [`dispatch_until`] and friends |
 //! | `SocketWrite(name, message)` | [`socket_write`] |
 //! | `SocketRead(name, wait, timeout)` | [`socket_read`], [`socket_read_timeout`], [`socket_try_read`] |
 //! | `SocketClose(name)` | [`socket_close`], [`socket_close_with`] |
@@ -58,6 +59,49 @@
 //! # Ok::<(), named_websocket::Error>(())
 //! ```
 //!
+//! # Asynchronous mode
+//!
+//! WLanguage's second syntax takes a procedure that receives the socket's events on the
+//! application's main thread. Here, [`websocket_client_connect_async`] (and its `_ssl`, `_url`
+//! and `_with` forms) checks its arguments, takes the name and returns at once; a worker thread
+//! connects and reads, and each [`Event`] waits in a dispatch queue until the application runs
+//! the callbacks on its own thread:
+//!
+//! ```no_run
+//! use named_websocket::{dispatch_until, socket_close, socket_write, websocket_client_connect_async, Event};
+//!
+//! websocket_client_connect_async("client", |name, event| match event {
+//!     Event::Open { .. } => { let _ = socket_write(name, "Message sent from the client."); }
+//!     Event::Message(message) => {
+//!         println!("message received from the server: {message:?}");
+//!         let _ = socket_close(name);
+//!     }
+//!     Event::Close { code, reason } => println!("socket closed: {code} {reason}"),
+//!     Event::Error(error) => eprintln!("socket error: {error}"),
+//!     _ => {}
+//! }, "127.0.0.1", 9001, "/", "")?;
+//!
+//! dispatch_until(|| false)?; // runs callbacks until no asynchronous socket is left
+//! # Ok::<(), named_websocket::Error>(())
+//! ```
+//!
+//! Three ways to run the callbacks, all on the calling thread: [`dispatch_pending`] runs what
+//! is queued and returns; [`dispatch_timeout`] first waits up to a timeout; [`dispatch_until`]
+//! loops until a condition holds or no asynchronous socket is left. A GUI program installs
+//! [`set_wake_hook`]: worker threads call it when the queue goes from empty to not empty, and
+//! the hook asks the GUI loop to call [`dispatch_pending`]. `cargo run --example async_echo`
+//! runs the WLanguage sample.
+//!
+//! For each connection, [`Event::Open`] comes first, then the messages in arrival order, and
+//! exactly one [`Event::Close`] ends it, after an [`Event::Error`] when the cause was abnormal
+//! (a failed connect gives `Error` then `Close` with code 1006). As in WLanguage, the name stays
+//! taken until [`socket_close`]. [`socket_read`] on an asynchronous socket is
+//! [`Error::WrongMode`]: its messages go to the callback.
+//!
+//! If the application stops pumping, memory stays bounded: past
+//! [`ConnectOptions::event_queue_limit`] events waiting for a socket, its worker stops reading,
+//! and TCP flow control slows the server. No event is dropped.
+//!
 //! # Errors
 //!
 //! Every call returns a [`Result`] whose [`Error`] names the cause a caller acts on: a bad
@@ -78,8 +122,16 @@
 //! or a closer needs. Readers of one socket take turns, since one message can only go to one
 //! of them.
 //!
-//! The blocking API starts no thread of its own, except a short-lived one per DNS lookup, which
-//! bounds the system resolver by the connect timeout.
+//! **No lock is held while a callback runs**: a callback may call any function of this crate,
+//! including [`socket_write`] and [`socket_close`] on its own socket, and
+//! [`websocket_client_connect_async`] for another name. Callbacks never run on a worker thread.
+//! One thread dispatches at a time; a `dispatch_*` call from inside a callback, or from a
+//! second thread while one dispatches, is [`Error::WrongMode`].
+//!
+//! Threads the library starts: one worker per asynchronous socket, from its connect until its
+//! connection ends ([`socket_close`] waits for it to exit); and a short-lived one per DNS
+//! lookup, which bounds the system resolver by the connect timeout. The blocking API starts
+//! no other thread.
 //!
 //! # Logging
 //!

@@ -108,7 +108,8 @@ fn events_come_in_order_on_the_dispatching_thread_and_callbacks_may_write_and_cl
                     socket_write(name, "trois").unwrap();
                 }
                 Event::Message(_) => {
-                    if received.fetch_add(1, Ordering::SeqCst) == 2 {
+                    let count = received.fetch_add(1, Ordering::SeqCst) + 1;
+                    if count == 3 {
                         // Closing its own socket from its callback: no deadlock.
                         socket_close(name).unwrap();
                     }
