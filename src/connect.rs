@@ -14,8 +14,10 @@ use tungstenite::http::{header, HeaderValue};
 use tungstenite::WebSocket;
 use url::Url;
 
+use crate::access;
 use crate::error::{Error, HandshakeFailure, Result, Timeout};
-use crate::options::ConnectOptions;
+use crate::options::{Checked, ConnectOptions};
+use crate::proxy::Proxy;
 use crate::stream::{deadline_after, Stream};
 use crate::target::Target;
 use crate::tls;
@@ -25,22 +27,28 @@ pub(crate) struct Established {
     pub(crate) ws: WebSocket<Stream>,
     pub(crate) url: Url,
     pub(crate) protocol: Option<String>,
+    pub(crate) response_headers: Vec<(String, String)>,
 }
 
-/// Connects to `target`, following redirects, all within `options.connect_timeout`.
-///
-/// `protocols` is the checked list from the options.
+/// Headers not sent again after a redirect to another origin: they are for the first one.
+const CREDENTIAL_HEADERS: [header::HeaderName; 2] = [header::AUTHORIZATION, header::COOKIE];
+
+/// Connects to `target`, following redirects, all within `options.connect_timeout`, which
+/// starts once the access policy allowed the first URL.
 pub(crate) fn connect(
     target: Target,
     options: &ConnectOptions,
-    protocols: &[String],
+    checked: &Checked,
 ) -> Result<Established> {
+    let reason = options.access_reason.as_deref();
+    access::check(target.url.as_str(), reason)?;
     let deadline = deadline_after(options.connect_timeout);
     let mut target = target;
+    let mut checked = checked.clone();
     let mut redirects_left = options.max_redirects;
     loop {
         log::debug!("connecting to {}", target.url);
-        match connect_once(&target, options, protocols, deadline)? {
+        match connect_once(&target, options, &checked, deadline)? {
             Attempt::Open(established) => {
                 log::debug!(
                     "connected to {} (protocol {:?})",
@@ -51,6 +59,26 @@ pub(crate) fn connect(
             }
             Attempt::Redirect(status, location) => {
                 let next = redirect_target(&target, status, &location, redirects_left)?;
+                let cross_origin = next.url.origin() != target.url.origin();
+                if cross_origin && !options.cross_origin_redirects {
+                    return Err(refused(
+                        status,
+                        Some(
+                            format!(
+                                "redirect to another origin ({}) refused; \
+                                 see ConnectOptions::follow_cross_origin_redirects",
+                                next.url
+                            )
+                            .as_bytes(),
+                        ),
+                    ));
+                }
+                if cross_origin {
+                    checked
+                        .headers
+                        .retain(|(name, _)| !CREDENTIAL_HEADERS.contains(name));
+                }
+                access::check(next.url.as_str(), reason)?;
                 log::debug!(
                     "HTTP {status}: redirected from {} to {}",
                     target.url,
@@ -71,17 +99,34 @@ enum Attempt {
 fn connect_once(
     target: &Target,
     options: &ConnectOptions,
-    protocols: &[String],
+    checked: &Checked,
     deadline: Instant,
 ) -> Result<Attempt> {
-    let addresses = resolve(&target.host, target.port, deadline)?;
-    let tcp = connect_tcp(&addresses, &target.host, target.port, deadline)?;
+    let proxy = match &checked.proxy {
+        Some(proxy) => Some(proxy.clone()),
+        None if options.proxy_from_env => Proxy::from_env(target.tls, &target.host)?,
+        None => None,
+    };
+    let tcp = match proxy {
+        Some(proxy) => {
+            log::debug!("tunnelling through proxy {}:{}", proxy.host, proxy.port);
+            let addresses = resolve(&proxy.host, proxy.port, deadline)?;
+            let mut tcp = connect_tcp(&addresses, &proxy.host, proxy.port, deadline)?;
+            arm(&tcp, deadline, Timeout::Connect)?;
+            proxy.tunnel(&mut tcp, &target.host, target.port)?;
+            tcp
+        }
+        None => {
+            let addresses = resolve(&target.host, target.port, deadline)?;
+            connect_tcp(&addresses, &target.host, target.port, deadline)?
+        }
+    };
     let stream = if target.tls {
         Stream::tls(handshake_tls(tcp, &target.host, options, deadline)?)
     } else {
         Stream::plain(tcp)
     };
-    upgrade(stream, target, options, protocols, deadline)
+    upgrade(stream, target, options, checked, deadline)
 }
 
 /// What is left of the deadline, or a timeout of `phase` when nothing is.
@@ -194,7 +239,7 @@ fn upgrade(
     stream: Stream,
     target: &Target,
     options: &ConnectOptions,
-    protocols: &[String],
+    checked: &Checked,
     deadline: Instant,
 ) -> Result<Attempt> {
     let mut request = target
@@ -202,12 +247,14 @@ fn upgrade(
         .as_str()
         .into_client_request()
         .map_err(|e| Error::invalid(format!("cannot build the upgrade request: {e}")))?;
-    if !protocols.is_empty() {
-        let value = HeaderValue::from_str(&protocols.join(", "))
+    let headers = request.headers_mut();
+    for (name, value) in &checked.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    if !checked.protocols.is_empty() {
+        let value = HeaderValue::from_str(&checked.protocols.join(", "))
             .map_err(|e| Error::invalid(format!("invalid protocol list: {e}")))?;
-        request
-            .headers_mut()
-            .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+        headers.insert(header::SEC_WEBSOCKET_PROTOCOL, value);
     }
     arm(stream.tcp(), deadline, Timeout::Handshake)?;
     let mut attempt =
@@ -244,10 +291,19 @@ fn upgrade(
         .get(header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    let response_headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
     Ok(Attempt::Open(Box::new(Established {
         ws,
         url: target.url.clone(),
         protocol,
+        response_headers,
     })))
 }
 

@@ -34,6 +34,12 @@ pub enum Error {
     /// The host name could not be resolved.
     #[error("could not resolve {0}")]
     Dns(Box<str>),
+    /// The access policy refused the connection; nothing was sent.
+    #[error("{0}")]
+    AccessDenied(Box<str>),
+    /// The HTTP proxy refused or broke the tunnel.
+    #[error("{0}")]
+    Proxy(Box<str>),
     /// Every address of the host refused the TCP connection.
     #[error("connection refused by {0}")]
     ConnectRefused(Box<str>),

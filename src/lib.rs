@@ -147,13 +147,16 @@
 //!
 //! Rust 1.85. Raising it is a minor-version change.
 
+mod access;
 mod connect;
 mod dispatch;
 mod error;
 mod event;
+mod info;
 mod message;
 mod named;
 mod options;
+mod proxy;
 mod registry;
 mod socket;
 mod state;
@@ -162,24 +165,26 @@ mod target;
 mod tls;
 mod worker;
 
+pub use crate::access::{clear_access_policy, set_access_policy, AccessRequest};
 pub use crate::dispatch::{
     clear_wake_hook, dispatch_pending, dispatch_timeout, dispatch_until, pending_events,
     set_wake_hook,
 };
 pub use crate::error::{CloseInfo, Error, HandshakeFailure, Result, Timeout};
 pub use crate::event::Event;
+pub use crate::info::ConnectionInfo;
 pub use crate::message::Message;
 pub use crate::named::{
-    socket_close, socket_close_with, socket_exist, socket_handle, socket_protocol, socket_read,
-    socket_read_timeout, socket_state, socket_try_read, socket_write, websocket_client_connect,
-    websocket_client_connect_async, websocket_client_connect_async_ssl,
+    socket_close, socket_close_with, socket_exist, socket_handle, socket_info, socket_protocol,
+    socket_read, socket_read_timeout, socket_state, socket_try_read, socket_write,
+    websocket_client_connect, websocket_client_connect_async, websocket_client_connect_async_ssl,
     websocket_client_connect_async_url, websocket_client_connect_async_with,
     websocket_client_connect_ssl, websocket_client_connect_url, websocket_client_connect_with,
 };
 pub use crate::options::ConnectOptions;
 pub use crate::socket::Socket;
 pub use crate::state::State;
-pub use crate::tls::Certificate;
+pub use crate::tls::{Certificate, Identity, TlsVersion};
 
 /// The README's examples, compiled by `cargo test` so that they stay true.
 #[cfg(doctest)]

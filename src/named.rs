@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::info::ConnectionInfo;
 use crate::message::Message;
 use crate::options::ConnectOptions;
 use crate::registry::{self, Entry};
@@ -142,10 +143,10 @@ fn connect_parts(
 }
 
 fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result<()> {
-    let protocols = options.validate()?;
+    let checked = options.validate()?;
     let reservation = registry::reserve(name)?;
     // The registry is not locked here: the reservation only marks the name as taken.
-    let socket = Socket::open(target, options, &protocols)?;
+    let socket = Socket::open(target, options, &checked)?;
     reservation
         .fill(Entry::Blocking(socket.clone()))
         .map_err(|_| {
@@ -296,9 +297,9 @@ fn connect_named_async(
     target: Target,
     options: &ConnectOptions,
 ) -> Result<()> {
-    let protocols = options.validate()?;
+    let checked = options.validate()?;
     let reservation = registry::reserve(name)?;
-    let socket = AsyncSocket::start(name, callback, target, options, protocols)?;
+    let socket = AsyncSocket::start(name, callback, target, options, checked)?;
     reservation.fill(Entry::Async(socket)).map_err(|entry| {
         if let Entry::Async(socket) = entry {
             let _ = socket.close(1000, "");
@@ -522,6 +523,31 @@ pub fn socket_protocol(name: &str) -> Result<Option<String>> {
     match entry(name)? {
         Entry::Blocking(socket) => Ok(socket.protocol().map(str::to_owned)),
         Entry::Async(socket) => socket.protocol(),
+        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+    }
+}
+
+/// Where the named connection goes, what it negotiated, and its traffic so far: state, URL,
+/// subprotocol, the server's handshake headers, messages and bytes in and out, and the time
+/// of the last traffic.
+///
+/// Never blocks on the network.
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects;
+/// [`Error::Closed`] for an asynchronous socket whose connect failed.
+///
+/// # Examples
+/// ```no_run
+/// let info = named_websocket::socket_info("chat")?;
+/// println!("{} messages in, {} out, idle for {:?}",
+///     info.messages_received, info.messages_sent, info.last_traffic.elapsed());
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_info(name: &str) -> Result<ConnectionInfo> {
+    match entry(name)? {
+        Entry::Blocking(socket) => Ok(socket.info()),
+        Entry::Async(socket) => socket.info(),
         Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
     }
 }

@@ -2,9 +2,12 @@
 
 use std::time::Duration;
 
+use tungstenite::http::{HeaderName, HeaderValue};
+
 use crate::error::{Error, Result};
+use crate::proxy::Proxy;
 use crate::target::parse_protocols;
-use crate::tls::Certificate;
+use crate::tls::{Certificate, Identity, TlsVersion};
 
 /// Settings for one connection, passed to the options forms of the connect functions.
 ///
@@ -29,13 +32,51 @@ pub struct ConnectOptions {
     pub(crate) write_timeout: Duration,
     pub(crate) close_timeout: Duration,
     pub(crate) protocols: String,
+    pub(crate) headers: Vec<(String, String)>,
     pub(crate) root_certificates: Vec<Certificate>,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) min_tls_version: Option<TlsVersion>,
     pub(crate) danger_accept_invalid_certs: bool,
+    pub(crate) danger_accept_invalid_hostnames: bool,
     pub(crate) max_message_size: Option<usize>,
     pub(crate) max_frame_size: Option<usize>,
+    pub(crate) read_buffer_size: usize,
+    pub(crate) max_write_buffer_size: Option<usize>,
     pub(crate) max_redirects: u32,
+    pub(crate) cross_origin_redirects: bool,
+    pub(crate) proxy: Option<String>,
+    pub(crate) proxy_from_env: bool,
+    pub(crate) access_reason: Option<String>,
     pub(crate) event_queue_limit: usize,
 }
+
+/// The options once checked, in the form the connect code uses.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    pub(crate) protocols: Vec<String>,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) proxy: Option<Proxy>,
+}
+
+/// The default `User-Agent` of the upgrade request.
+const USER_AGENT: &str = concat!("named-websocket/", env!("CARGO_PKG_VERSION"));
+
+/// Headers the library writes itself: a caller's value would break the handshake.
+const RESERVED_HEADERS: [&str; 10] = [
+    "host",
+    "connection",
+    "upgrade",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-accept",
+    "sec-websocket-extensions",
+    "sec-websocket-protocol",
+    "content-length",
+    "transfer-encoding",
+];
+
+/// Small, so that an idle socket costs little memory: the buffer is filled on the first read.
+const DEFAULT_READ_BUFFER: usize = 16 * 1024;
 
 impl Default for ConnectOptions {
     fn default() -> Self {
@@ -44,11 +85,21 @@ impl Default for ConnectOptions {
             write_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(5),
             protocols: String::new(),
+            headers: Vec::new(),
             root_certificates: Vec::new(),
+            identity: None,
+            min_tls_version: None,
             danger_accept_invalid_certs: false,
+            danger_accept_invalid_hostnames: false,
             max_message_size: Some(64 << 20),
             max_frame_size: Some(16 << 20),
+            read_buffer_size: DEFAULT_READ_BUFFER,
+            max_write_buffer_size: None,
             max_redirects: 3,
+            cross_origin_redirects: false,
+            proxy: None,
+            proxy_from_env: false,
+            access_reason: None,
             event_queue_limit: 1024,
         }
     }
@@ -144,6 +195,104 @@ impl ConnectOptions {
         self
     }
 
+    /// Adds a header to the upgrade request (`Authorization`, `Cookie`, `Origin`,
+    /// `User-Agent`, …). May be called several times; a name given twice is sent twice.
+    /// Names and values are checked at connect; the headers the handshake itself needs (`Host`,
+    /// `Upgrade`, `Connection`, `Sec-WebSocket-*`, `Content-Length`, `Transfer-Encoding`) are
+    /// refused (use [`protocols`](Self::protocols) for `Sec-WebSocket-Protocol`). On a redirect
+    /// to another origin, `Authorization` and `Cookie` are not sent again.
+    ///
+    /// Defaults to none, besides `User-Agent: named-websocket/<version>` when no `User-Agent`
+    /// is given.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Presents this client certificate when the server asks for one (mutual TLS).
+    ///
+    /// Defaults to none.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// The oldest TLS version to accept (WLanguage's SSL protocol option).
+    ///
+    /// Defaults to the TLS library's own minimum (TLS 1.2 with current OpenSSL settings on
+    /// most systems).
+    pub fn min_tls_version(mut self, version: TlsVersion) -> Self {
+        self.min_tls_version = Some(version);
+        self
+    }
+
+    /// **Dangerous:** accepts a certificate issued for another host name, so a certificate
+    /// stolen from any site of the same authority passes. A warning is logged at each connect.
+    ///
+    /// Defaults to `false`.
+    pub fn danger_accept_invalid_hostnames(mut self, accept: bool) -> Self {
+        self.danger_accept_invalid_hostnames = accept;
+        self
+    }
+
+    /// How many bytes one read from the operating system may take. The buffer is allocated at
+    /// the first read and kept, so it is most of what an idle socket costs; a larger one
+    /// takes large messages in fewer system calls.
+    ///
+    /// Defaults to 16 KiB.
+    pub fn read_buffer_size(mut self, size: usize) -> Self {
+        self.read_buffer_size = size;
+        self
+    }
+
+    /// The most bytes of outgoing frames that may wait for the peer at once, across all the
+    /// threads writing to the socket; a write that would go past it fails with
+    /// [`Error::Capacity`] and sends nothing. `None` lifts the limit. (Each write returns only
+    /// once its frame is out, so a single writer never has more than one frame waiting.)
+    ///
+    /// Defaults to no limit.
+    pub fn max_write_buffer_size(mut self, size: Option<usize>) -> Self {
+        self.max_write_buffer_size = size;
+        self
+    }
+
+    /// Whether a redirect may lead to another origin (another scheme, host or port).
+    /// `wss://` to `ws://` is never followed.
+    ///
+    /// Defaults to `false`: only redirects within the same origin are followed.
+    pub fn follow_cross_origin_redirects(mut self, allow: bool) -> Self {
+        self.cross_origin_redirects = allow;
+        self
+    }
+
+    /// Connects through an HTTP proxy with the CONNECT method: `http://host:port`, with
+    /// `http://user:password@host:port` for basic authentication.
+    ///
+    /// Defaults to no proxy.
+    pub fn proxy(mut self, url: &str) -> Self {
+        self.proxy = Some(url.to_owned());
+        self
+    }
+
+    /// Takes the proxy from the environment when [`proxy`](Self::proxy) is not set:
+    /// `https_proxy` for `wss://` and `http_proxy` for `ws://` (upper-case names too, then
+    /// `all_proxy`), except for hosts listed in `no_proxy`.
+    ///
+    /// Defaults to `false`: the environment is ignored.
+    pub fn proxy_from_env(mut self, enabled: bool) -> Self {
+        self.proxy_from_env = enabled;
+        self
+    }
+
+    /// Why this connection is made, shown to the access policy (see
+    /// [`set_access_policy`](crate::set_access_policy)), as Resonite's `AccessReason`.
+    ///
+    /// Defaults to none.
+    pub fn access_reason(mut self, reason: &str) -> Self {
+        self.access_reason = Some(reason.to_owned());
+        self
+    }
+
     /// For asynchronous sockets: how many events may wait for dispatch before the socket stops
     /// reading from the network. TCP flow control then slows the server, so memory stays
     /// bounded while the application does not pump; no event is dropped.
@@ -155,7 +304,7 @@ impl ConnectOptions {
     }
 
     /// Checks every value; called at the start of each connect.
-    pub(crate) fn validate(&self) -> Result<Vec<String>> {
+    pub(crate) fn validate(&self) -> Result<Checked> {
         for (name, value) in [
             ("connect_timeout", self.connect_timeout),
             ("write_timeout", self.write_timeout),
@@ -165,13 +314,16 @@ impl ConnectOptions {
                 return Err(Error::invalid(format!("{name} must be greater than zero")));
             }
         }
-        if self.event_queue_limit == 0 {
-            return Err(Error::invalid(
-                "event_queue_limit must be greater than zero",
-            ));
-        }
-        if self.max_message_size == Some(0) || self.max_frame_size == Some(0) {
-            return Err(Error::invalid("size limits must be greater than zero"));
+        for (name, value) in [
+            ("event_queue_limit", Some(self.event_queue_limit)),
+            ("read_buffer_size", Some(self.read_buffer_size)),
+            ("max_message_size", self.max_message_size),
+            ("max_frame_size", self.max_frame_size),
+            ("max_write_buffer_size", self.max_write_buffer_size),
+        ] {
+            if value == Some(0) {
+                return Err(Error::invalid(format!("{name} must be greater than zero")));
+            }
         }
         if let (Some(message), Some(frame)) = (self.max_message_size, self.max_frame_size) {
             if frame > message {
@@ -180,13 +332,47 @@ impl ConnectOptions {
                 )));
             }
         }
-        parse_protocols(&self.protocols)
+        let proxy = match &self.proxy {
+            Some(url) => Some(Proxy::parse(url)?),
+            None => None,
+        };
+        Ok(Checked {
+            protocols: parse_protocols(&self.protocols)?,
+            headers: self.checked_headers()?,
+            proxy,
+        })
+    }
+
+    fn checked_headers(&self) -> Result<Vec<(HeaderName, HeaderValue)>> {
+        let mut headers = Vec::with_capacity(self.headers.len() + 1);
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
+            if RESERVED_HEADERS.contains(&name.as_str()) {
+                return Err(Error::invalid(format!(
+                    "header {name} is written by the WebSocket handshake and cannot be set"
+                )));
+            }
+            let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+                Error::invalid(format!("invalid value for header {name}: {value:?}"))
+            })?;
+            headers.push((name, value));
+        }
+        let user_agent = tungstenite::http::header::USER_AGENT;
+        if !headers.iter().any(|(name, _)| *name == user_agent) {
+            headers.push((user_agent, HeaderValue::from_static(USER_AGENT)));
+        }
+        Ok(headers)
     }
 
     pub(crate) fn websocket_config(&self) -> tungstenite::protocol::WebSocketConfig {
+        // write_buffer_size 0: every frame goes to the socket at once; our writes flush anyway.
         tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(self.max_message_size)
             .max_frame_size(self.max_frame_size)
+            .read_buffer_size(self.read_buffer_size)
+            .write_buffer_size(0)
+            .max_write_buffer_size(self.max_write_buffer_size.unwrap_or(usize::MAX))
     }
 }
 
@@ -195,17 +381,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_pass_validation() {
-        assert_eq!(
-            ConnectOptions::new().validate().unwrap(),
-            Vec::<String>::new()
-        );
+    fn defaults_pass_validation_and_send_a_user_agent() {
+        let checked = ConnectOptions::new().validate().unwrap();
+        assert!(checked.protocols.is_empty());
+        assert_eq!(checked.headers.len(), 1);
+        assert_eq!(checked.headers[0].0, "user-agent");
+        assert!(checked.proxy.is_none());
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        let options = ConnectOptions::new()
+            .header("Authorization", "Bearer abc")
+            .header("user-agent", "mine/1.0");
+        let headers = options.validate().unwrap().headers;
+        assert_eq!(headers.len(), 2, "the caller's User-Agent replaces ours");
+        for (name, value) in [
+            ("Sec-WebSocket-Key", "x"),
+            ("Upgrade", "h2c"),
+            ("Host", "elsewhere"),
+            ("Sec-WebSocket-Protocol", "chat"),
+            ("bad name", "x"),
+            ("X-Ok", "line\r\nbreak"),
+        ] {
+            let options = ConnectOptions::new().header(name, value);
+            assert!(
+                matches!(options.validate(), Err(Error::InvalidArgument(_))),
+                "{name}: {value:?}"
+            );
+        }
     }
 
     #[test]
     fn out_of_range_values_are_rejected() {
-        let zero = ConnectOptions::new().connect_timeout(Duration::ZERO);
-        assert!(matches!(zero.validate(), Err(Error::InvalidArgument(_))));
+        for zero in [
+            ConnectOptions::new().connect_timeout(Duration::ZERO),
+            ConnectOptions::new().read_buffer_size(0),
+            ConnectOptions::new().max_write_buffer_size(Some(0)),
+            ConnectOptions::new().proxy("socks5://127.0.0.1:1080"),
+            ConnectOptions::new().proxy("not a url"),
+        ] {
+            assert!(matches!(zero.validate(), Err(Error::InvalidArgument(_))));
+        }
         let inverted = ConnectOptions::new()
             .max_message_size(Some(10))
             .max_frame_size(Some(20));

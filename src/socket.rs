@@ -11,6 +11,7 @@
 
 use std::io;
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,8 +23,9 @@ use url::Url;
 
 use crate::connect::{self, Established};
 use crate::error::{CloseInfo, Error, Result, Timeout};
+use crate::info::ConnectionInfo;
 use crate::message::Message;
-use crate::options::ConnectOptions;
+use crate::options::{Checked, ConnectOptions};
 use crate::state::State;
 use crate::stream::{deadline_after, is_peer_gone, wait_ready, Readiness, Stream};
 use crate::target::Target;
@@ -60,6 +62,10 @@ struct Connection {
     tcp: TcpStream,
     url: Url,
     protocol: Option<String>,
+    response_headers: Vec<(String, String)>,
+    connected_at: Instant,
+    messages_sent: AtomicU64,
+    messages_received: AtomicU64,
     write_timeout: Duration,
     close_timeout: Duration,
     max_frame_size: Option<usize>,
@@ -117,22 +123,27 @@ impl Socket {
     /// ```
     pub fn connect_with(url: &str, options: &ConnectOptions) -> Result<Socket> {
         let target = Target::from_url(url)?;
-        let protocols = options.validate()?;
-        Socket::open(target, options, &protocols)
+        let checked = options.validate()?;
+        Socket::open(target, options, &checked)
     }
 
     /// Connects to an already checked target with already checked options.
     pub(crate) fn open(
         target: Target,
         options: &ConnectOptions,
-        protocols: &[String],
+        checked: &Checked,
     ) -> Result<Socket> {
-        let established = connect::connect(target, options, protocols)?;
+        let established = connect::connect(target, options, checked)?;
         Socket::from_established(established, options)
     }
 
     fn from_established(established: Established, options: &ConnectOptions) -> Result<Socket> {
-        let Established { ws, url, protocol } = established;
+        let Established {
+            ws,
+            url,
+            protocol,
+            response_headers,
+        } = established;
         let tcp = ws.get_ref().tcp().try_clone().map_err(Error::Io)?;
         Ok(Socket {
             conn: Arc::new(Connection {
@@ -145,6 +156,10 @@ impl Socket {
                 tcp,
                 url,
                 protocol,
+                response_headers,
+                connected_at: Instant::now(),
+                messages_sent: AtomicU64::new(0),
+                messages_received: AtomicU64::new(0),
                 write_timeout: options.write_timeout,
                 close_timeout: options.close_timeout,
                 max_frame_size: options.max_frame_size,
@@ -305,6 +320,38 @@ impl Socket {
         self.conn.url.as_str()
     }
 
+    /// Where the connection goes, what it negotiated, and its traffic so far.
+    ///
+    /// Never blocks on the network.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/")?;
+    /// let info = socket.info();
+    /// println!("{} bytes in, server {:?}", info.bytes_received, info.response_header("server"));
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn info(&self) -> ConnectionInfo {
+        let conn = &self.conn;
+        let (bytes_sent, bytes_received, last_traffic) = {
+            let ws = conn.ws();
+            let stream = ws.get_ref();
+            (stream.bytes_out, stream.bytes_in, stream.last_traffic)
+        };
+        ConnectionInfo {
+            state: self.state(),
+            url: conn.url.to_string(),
+            protocol: conn.protocol.clone(),
+            response_headers: conn.response_headers.clone(),
+            messages_sent: conn.messages_sent.load(Ordering::Relaxed),
+            messages_received: conn.messages_received.load(Ordering::Relaxed),
+            bytes_sent,
+            bytes_received,
+            connected_at: conn.connected_at,
+            last_traffic,
+        }
+    }
+
     /// Why the connection ended (1006 when it has not, or ended without a known cause).
     pub(crate) fn close_info(&self) -> CloseInfo {
         self.conn
@@ -423,7 +470,7 @@ impl Connection {
                 None => result,
             }
         };
-        match result {
+        let sent = match result {
             Ok(()) => Ok(()),
             Err(e) if would_block(&e) => match self.flush_out(self.write_timeout, true) {
                 Ok(true) => Ok(()),
@@ -435,7 +482,11 @@ impl Connection {
                 Err(e) => Err(self.write_error(e)),
             },
             Err(e) => Err(self.write_error(e)),
+        };
+        if sent.is_ok() {
+            self.messages_sent.fetch_add(1, Ordering::Relaxed);
         }
+        sent
     }
 
     /// Pushes out what tungstenite has queued, waiting for the peer to make room. With
@@ -537,6 +588,7 @@ impl Connection {
                 Ok(frame) => {
                     if let Some(message) = Message::from_frame(frame) {
                         log::trace!("{}: received {} bytes", self.url, message.len());
+                        self.messages_received.fetch_add(1, Ordering::Relaxed);
                         return Ok(Some(message));
                     }
                     // A ping or pong: the next read flushes the queued pong. A stream of pings

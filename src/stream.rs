@@ -18,6 +18,7 @@ pub(crate) struct Stream {
     kind: Kind,
     pub(crate) bytes_in: u64,
     pub(crate) bytes_out: u64,
+    pub(crate) last_traffic: Instant,
     pub(crate) write_failure: Option<io::ErrorKind>,
 }
 
@@ -33,6 +34,7 @@ impl Stream {
             kind: Kind::Plain(tcp),
             bytes_in: 0,
             bytes_out: 0,
+            last_traffic: Instant::now(),
             write_failure: None,
         }
     }
@@ -42,6 +44,7 @@ impl Stream {
             kind: Kind::Tls(Box::new(tls)),
             bytes_in: 0,
             bytes_out: 0,
+            last_traffic: Instant::now(),
             write_failure: None,
         }
     }
@@ -61,7 +64,10 @@ impl Read for Stream {
             Kind::Plain(tcp) => tcp.read(buf),
             Kind::Tls(tls) => tls.read(buf),
         }?;
-        self.bytes_in += n as u64;
+        if n > 0 {
+            self.bytes_in += n as u64;
+            self.last_traffic = Instant::now();
+        }
         Ok(n)
     }
 }
@@ -78,6 +84,7 @@ impl Write for Stream {
         match result {
             Ok(n) => {
                 self.bytes_out += n as u64;
+                self.last_traffic = Instant::now();
                 Ok(n)
             }
             Err(e) if is_peer_gone(e.kind()) => {

@@ -50,11 +50,88 @@ impl fmt::Debug for Certificate {
     }
 }
 
+/// A client certificate and its private key, presented when the server asks for one (mutual
+/// TLS).
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::{ConnectOptions, Identity};
+/// let cert = std::fs::read("client.crt")?;
+/// let key = std::fs::read("client.key")?; // PKCS#8: -----BEGIN PRIVATE KEY-----
+/// let options = ConnectOptions::new().identity(Identity::from_pem(&cert, &key)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Identity {
+    inner: native_tls::Identity,
+}
+
+impl Identity {
+    /// Reads a PKCS#12 archive (`.p12`, `.pfx`) holding the certificate chain and the key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the archive cannot be read with this password.
+    pub fn from_pkcs12(der: &[u8], password: &str) -> Result<Identity> {
+        native_tls::Identity::from_pkcs12(der, password)
+            .map(|inner| Identity { inner })
+            .map_err(|e| Error::invalid(format!("not a readable PKCS#12 identity: {e}")))
+    }
+
+    /// Reads a PEM certificate (or chain, leaf first) and its PEM PKCS#8 private key
+    /// (`-----BEGIN PRIVATE KEY-----`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when either is malformed or the key is not PKCS#8.
+    pub fn from_pem(certificate: &[u8], key: &[u8]) -> Result<Identity> {
+        native_tls::Identity::from_pkcs8(certificate, key)
+            .map(|inner| Identity { inner })
+            .map_err(|e| Error::invalid(format!("not a PEM certificate and PKCS#8 key: {e}")))
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity").finish_non_exhaustive()
+    }
+}
+
+/// A TLS protocol version, for [`ConnectOptions::min_tls_version`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsVersion {
+    /// TLS 1.2.
+    Tls12,
+    /// TLS 1.3.
+    Tls13,
+}
+
+impl TlsVersion {
+    fn protocol(self) -> native_tls::Protocol {
+        match self {
+            TlsVersion::Tls12 => native_tls::Protocol::Tlsv12,
+            TlsVersion::Tls13 => native_tls::Protocol::Tlsv13,
+        }
+    }
+}
+
 /// Builds the TLS connector for one connect call.
 pub(crate) fn connector(options: &ConnectOptions) -> Result<native_tls::TlsConnector> {
     let mut builder = native_tls::TlsConnector::builder();
     for certificate in &options.root_certificates {
         builder.add_root_certificate(certificate.inner.clone());
+    }
+    if let Some(identity) = &options.identity {
+        builder.identity(identity.inner.clone());
+    }
+    if let Some(version) = options.min_tls_version {
+        builder.min_protocol_version(Some(version.protocol()));
+    }
+    if options.danger_accept_invalid_hostnames {
+        log::warn!(
+            "TLS host name verification is OFF (danger_accept_invalid_hostnames): \
+             a certificate for another site is accepted"
+        );
+        builder.danger_accept_invalid_hostnames(true);
     }
     if options.danger_accept_invalid_certs {
         log::warn!(

@@ -15,8 +15,9 @@ use parking_lot::{Condvar, Mutex};
 use crate::dispatch::{self, Delivery};
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::info::ConnectionInfo;
 use crate::message::Message;
-use crate::options::ConnectOptions;
+use crate::options::{Checked, ConnectOptions};
 use crate::socket::Socket;
 use crate::state::State;
 use crate::target::Target;
@@ -63,7 +64,7 @@ impl AsyncSocket {
         callback: Callback,
         target: Target,
         options: &ConnectOptions,
-        protocols: Vec<String>,
+        checked: Checked,
     ) -> Result<AsyncSocket> {
         let shared = Arc::new(AsyncShared {
             name: name.to_owned(),
@@ -81,7 +82,7 @@ impl AsyncSocket {
             let options = options.clone();
             thread::Builder::new()
                 .name(format!("named-websocket:{name}"))
-                .spawn(move || run(&shared, target, &options, &protocols))
+                .spawn(move || run(&shared, target, &options, &checked))
                 .map_err(Error::Io)?
         };
         dispatch::socket_started();
@@ -104,6 +105,16 @@ impl AsyncSocket {
     pub(crate) fn write(&self, message: Message) -> Result<()> {
         match self.socket() {
             Some(socket) => socket.write(message),
+            None if self.shared.ended.load(Ordering::SeqCst) => {
+                Err(Error::closed(1006, "the connection could not be opened"))
+            }
+            None => Err(Error::NotOpen(State::Connecting)),
+        }
+    }
+
+    pub(crate) fn info(&self) -> Result<ConnectionInfo> {
+        match self.socket() {
+            Some(socket) => Ok(socket.info()),
             None if self.shared.ended.load(Ordering::SeqCst) => {
                 Err(Error::closed(1006, "the connection could not be opened"))
             }
@@ -200,8 +211,8 @@ impl Drop for CallbackGuard<'_> {
 }
 
 /// The worker: connect, then read until the connection ends, posting every event.
-fn run(shared: &Arc<AsyncShared>, target: Target, options: &ConnectOptions, protocols: &[String]) {
-    let socket = match Socket::open(target, options, protocols) {
+fn run(shared: &Arc<AsyncShared>, target: Target, options: &ConnectOptions, checked: &Checked) {
+    let socket = match Socket::open(target, options, checked) {
         Ok(socket) => socket,
         Err(error) => {
             log::debug!("{}: connect failed: {error}", shared.name);

@@ -449,13 +449,16 @@ fn redirects_are_followed_up_to_the_limit() {
             format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
         stream.write_all(answer.as_bytes()).unwrap();
     });
-    let name = connect_to(&redirect.ws_url("/start"), "redirect");
+    // Another port is another origin: allowed explicitly.
+    let name = unique_name("redirect");
+    let cross_origin = ConnectOptions::new().follow_cross_origin_redirects(true);
+    websocket_client_connect_with(&name, &redirect.ws_url("/start"), &cross_origin).unwrap();
     assert_eq!(socket_handle(&name).unwrap().url(), target.ws_url("/final"));
     socket_write(&name, "via redirect").unwrap();
     assert_eq!(socket_read(&name).unwrap(), Message::from("via redirect"));
     socket_close(&name).unwrap();
 
-    let no_redirects = ConnectOptions::new().max_redirects(0);
+    let no_redirects = cross_origin.max_redirects(0);
     let error = websocket_client_connect_with(
         &unique_name("no-redirect"),
         &redirect.ws_url("/start"),

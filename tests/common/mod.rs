@@ -10,6 +10,14 @@
 //! panic, which makes an assertion inside a handler fail the test). Nothing here sleeps: all
 //! synchronisation is done with joins and blocking sockets.
 
+mod proxy_server;
+mod tls_servers;
+
+#[allow(unused_imports)] // each test binary uses a different subset of these helpers
+pub use proxy_server::*;
+#[allow(unused_imports)] // each test binary uses a different subset of these helpers
+pub use tls_servers::*;
+
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic;

@@ -1,0 +1,44 @@
+//! What a caller can learn about a connection: where it goes, what it negotiated, its traffic.
+
+use std::time::Instant;
+
+use crate::state::State;
+
+/// A snapshot of a connection, from [`socket_info`](crate::socket_info) or
+/// [`Socket::info`](crate::Socket::info).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectionInfo {
+    /// Where the connection is in its life cycle.
+    pub state: State,
+    /// The URL, after redirects.
+    pub url: String,
+    /// The subprotocol the server selected, if any.
+    pub protocol: Option<String>,
+    /// The headers of the server's `101 Switching Protocols` answer, in order; values decoded
+    /// lossily as UTF-8.
+    pub response_headers: Vec<(String, String)>,
+    /// Messages written (complete frames handed to the operating system).
+    pub messages_sent: u64,
+    /// Messages read (returned by a read or delivered to a callback).
+    pub messages_received: u64,
+    /// Bytes sent since the TCP connection opened: handshake, frames and control frames (for
+    /// `wss://`, before encryption).
+    pub bytes_sent: u64,
+    /// Bytes received since the TCP connection opened, counted the same way.
+    pub bytes_received: u64,
+    /// When the WebSocket handshake completed.
+    pub connected_at: Instant,
+    /// When bytes last went out or came in.
+    pub last_traffic: Instant,
+}
+
+impl ConnectionInfo {
+    /// The value of the first response header with this name (case-insensitive).
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        self.response_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
