@@ -11,7 +11,7 @@
 
 use std::io;
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -66,6 +66,10 @@ struct Connection {
     connected_at: Instant,
     messages_sent: AtomicU64,
     messages_received: AtomicU64,
+    /// Set for asynchronous sockets, whose worker reads ahead of the application: a protocol
+    /// violation is reported at once, but the connection is failed only when the worker says
+    /// so, once the application has handled the messages that came before it.
+    defer_failures: AtomicBool,
     write_timeout: Duration,
     close_timeout: Duration,
     max_frame_size: Option<usize>,
@@ -76,6 +80,8 @@ struct Status {
     state: State,
     /// Why the connection ended, or is ending.
     close: Option<CloseInfo>,
+    /// With deferred failures: the Close frame owed for a violation already reported.
+    pending_failure: Option<CloseInfo>,
 }
 
 /// How long a read may wait for a message.
@@ -152,7 +158,9 @@ impl Socket {
                 status: Mutex::new(Status {
                     state: State::Open,
                     close: None,
+                    pending_failure: None,
                 }),
+                defer_failures: AtomicBool::new(false),
                 tcp,
                 url,
                 protocol,
@@ -352,6 +360,20 @@ impl Socket {
         }
     }
 
+    /// Makes protocol violations wait for [`fail_deferred`](Self::fail_deferred) before the
+    /// connection is failed; for a worker that reads ahead of the application.
+    pub(crate) fn defer_failures(&self) {
+        self.conn.defer_failures.store(true, Ordering::SeqCst);
+    }
+
+    /// Fails the connection for a violation reported earlier, if one is owed.
+    pub(crate) fn fail_deferred(&self) {
+        let owed = self.conn.status.lock().pending_failure.take();
+        if let Some(info) = owed {
+            self.conn.fail_now(info.code, &info.reason);
+        }
+    }
+
     /// Why the connection ended (1006 when it has not, or ended without a known cause).
     pub(crate) fn close_info(&self) -> CloseInfo {
         self.conn
@@ -446,8 +468,21 @@ impl Connection {
     }
 
     /// Fails the connection as RFC 6455 §7.1.7 says: sends a Close frame with `code` and marks
-    /// the socket closed; `close` later waits for the peer's answer.
+    /// the socket closed; `close` later waits for the peer's answer. With deferred failures,
+    /// only notes what is owed, for [`Socket::fail_deferred`].
     fn fail(&self, code: u16, reason: &str) {
+        if self.defer_failures.load(Ordering::SeqCst) {
+            let mut status = self.status.lock();
+            status.pending_failure.get_or_insert(CloseInfo {
+                code,
+                reason: reason.to_owned(),
+            });
+            return;
+        }
+        self.fail_now(code, reason);
+    }
+
+    fn fail_now(&self, code: u16, reason: &str) {
         log::debug!("{}: failing the connection with {code}: {reason}", self.url);
         if let Err(e) = self.ws().close(Some(close_frame(code, reason))) {
             if !would_block(&e) {

@@ -173,15 +173,19 @@ impl AsyncShared {
         });
     }
 
+    /// Waits until every event posted so far has been dispatched, or the socket is closing.
+    fn wait_until_dispatched(&self) {
+        let mut backlog = self.backlog.lock();
+        while *backlog > 0 && !self.closing.load(Ordering::SeqCst) {
+            self.space.wait(&mut backlog);
+        }
+    }
+
     /// Runs the callback for one event; called by the dispatcher, never by a worker.
     pub(crate) fn deliver(&self, event: Event) {
-        {
-            let mut backlog = self.backlog.lock();
-            *backlog -= 1;
-            if *backlog < self.limit {
-                self.space.notify_one();
-            }
-        }
+        // Counted as dispatched only once the callback has returned (or panicked): a worker
+        // waiting for the backlog to drain must see the application's answers go out first.
+        let _dispatched = Dispatched(self);
         let callback = self.callback.lock().take();
         let Some(callback) = callback else {
             // Only one thread dispatches and it does not re-enter, so the callback is home.
@@ -196,6 +200,18 @@ impl AsyncShared {
         if let Some(callback) = guard.callback.as_mut() {
             callback(&self.name, event);
         }
+    }
+}
+
+/// Takes one event off the socket's backlog when dropped.
+struct Dispatched<'a>(&'a AsyncShared);
+
+impl Drop for Dispatched<'_> {
+    fn drop(&mut self) {
+        let mut backlog = self.0.backlog.lock();
+        *backlog -= 1;
+        // The worker waits for room, or for the backlog to drain after a violation.
+        self.0.space.notify_one();
     }
 }
 
@@ -223,6 +239,7 @@ fn run(shared: &Arc<AsyncShared>, target: Target, options: &ConnectOptions, chec
             return;
         }
     };
+    socket.defer_failures();
     *shared.socket.lock() = Some(socket.clone());
     // `close` sets `closing` before it looks for the socket, and we set the socket before we
     // look at `closing`: one of the two sees the other.
@@ -249,8 +266,12 @@ fn run(shared: &Arc<AsyncShared>, target: Target, options: &ConnectOptions, chec
                 return;
             }
             Err(error) => {
-                // A protocol violation or a broken link: the socket already sent the matching
-                // Close frame; wait for the peer's answer, then report.
+                // A protocol violation or a broken link. The application may still be answering
+                // the messages that came before it (as it would in blocking mode, where it reads
+                // the violation only after them): let it, then fail the connection with the
+                // matching code, wait for the peer's answer, and report.
+                shared.wait_until_dispatched();
+                socket.fail_deferred();
                 let _ = socket.close();
                 let info = socket.close_info();
                 shared.post(Event::Error(error), false);

@@ -392,3 +392,52 @@ fn bad_arguments_are_refused_before_the_worker_starts() {
     socket_close(&name).unwrap();
     server.join();
 }
+
+#[test]
+fn replies_to_messages_before_a_violation_go_out_before_the_close() {
+    let _serial = serial();
+    let server = ws_server(1, |mut ws| {
+        ws.send(tungstenite::Message::text("answer me")).unwrap();
+        // A frame with a reserved bit set: the client must fail the connection with 1002.
+        let mut bad = Frame::message("bad", OpCode::Data(Data::Text), true);
+        bad.header_mut().rsv2 = true;
+        ws.send(tungstenite::Message::Frame(bad)).unwrap();
+        let mut seen = Vec::new();
+        loop {
+            match ws.read() {
+                Ok(tungstenite::Message::Text(text)) => seen.push(text.to_string()),
+                Ok(tungstenite::Message::Close(frame)) => {
+                    seen.push(format!("close {}", frame.map_or(0, |f| u16::from(f.code))));
+                }
+                Ok(_) => {}
+                Err(_) => break seen,
+            }
+        }
+    });
+    let name = unique_name("async-violation");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(
+        &name,
+        move |name, event| {
+            record.record(&event);
+            if let Event::Message(message) = event {
+                // As a blocking client would, the application answers before it learns of
+                // the violation; the answer must not be cut off.
+                socket_write(name, message.into_text().unwrap() + ": answered").unwrap();
+            }
+        },
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    recorder.wait_closed();
+    let seen = recorder.seen();
+    assert_eq!(seen[1], Seen::Text("answer me".into()));
+    assert!(matches!(&seen[2], Seen::Error(_)), "{seen:?}");
+    assert!(matches!(&seen[3], Seen::Close(1002, _)), "{seen:?}");
+    socket_close(&name).unwrap();
+    assert_eq!(
+        server.join().remove(0).unwrap(),
+        ["answer me: answered", "close 1002"]
+    );
+}

@@ -1,0 +1,344 @@
+//! Interoperability with independent WebSocket servers: the Python `websockets` library and the
+//! Node `ws` library, each run from `scripts/interop-servers/` on 127.0.0.1.
+//!
+//! Every check runs once per peer (`echo::python`, `echo::node`, …), against a server process
+//! of its own that the test starts and kills. A peer that is not installed is skipped with a
+//! notice on stderr; `scripts/interop.sh` installs both and sets `NAMED_WEBSOCKET_INTEROP=require`,
+//! which turns a missing peer into a failure.
+//!
+//! Environment:
+//! - `NAMED_WEBSOCKET_INTEROP=require`: fail instead of skipping when a peer is missing;
+//! - `NAMED_WEBSOCKET_PYTHON`: the Python interpreter that has `websockets` (default `python3`);
+//! - `NAMED_WEBSOCKET_NODE`: the Node interpreter (default `node`); `ws` must be installed in
+//!   `scripts/interop-servers/node_modules`.
+
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use named_websocket::{
+    socket_close, socket_exist, socket_protocol, socket_read_timeout, socket_write,
+    websocket_client_connect, Error, Message,
+};
+
+/// How long a test waits for a server's port line or a message before calling it hung: a guard,
+/// not a synchronisation.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// An independent server implementation.
+#[derive(Debug, Clone, Copy)]
+enum Peer {
+    /// `scripts/interop-servers/python_server.py`, on the `websockets` package.
+    Python,
+    /// `scripts/interop-servers/node_server.js`, on the `ws` package.
+    Node,
+}
+
+impl Peer {
+    fn name(self) -> &'static str {
+        match self {
+            Peer::Python => "python websockets",
+            Peer::Node => "node ws",
+        }
+    }
+
+    /// The command that starts this peer's server, or why it cannot be started.
+    fn command(self) -> Result<Command, String> {
+        let dir = servers_dir();
+        match self {
+            Peer::Python => {
+                let python =
+                    std::env::var("NAMED_WEBSOCKET_PYTHON").unwrap_or_else(|_| "python3".into());
+                // websockets 13 brought the asyncio API the server uses.
+                let probe = Command::new(&python)
+                    .args(["-c", "import websockets.asyncio.server"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                match probe {
+                    Ok(status) if status.success() => {}
+                    Ok(_) => {
+                        return Err(format!("{python} cannot import websockets (13 or later)"))
+                    }
+                    Err(e) => return Err(format!("cannot run {python}: {e}")),
+                }
+                let mut command = Command::new(python);
+                command.arg("-u").arg(dir.join("python_server.py"));
+                Ok(command)
+            }
+            Peer::Node => {
+                let node = std::env::var("NAMED_WEBSOCKET_NODE").unwrap_or_else(|_| "node".into());
+                let ws = dir.join("node_modules").join("ws").join("package.json");
+                if !ws.is_file() {
+                    return Err(format!("{} is missing", ws.display()));
+                }
+                let probe = Command::new(&node)
+                    .arg("--version")
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                match probe {
+                    Ok(status) if status.success() => {}
+                    Ok(_) => return Err(format!("{node} --version failed")),
+                    Err(e) => return Err(format!("cannot run {node}: {e}")),
+                }
+                let mut command = Command::new(node);
+                command.arg(dir.join("node_server.js"));
+                Ok(command)
+            }
+        }
+    }
+}
+
+fn servers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/interop-servers")
+}
+
+/// A running peer server; dropping it kills the process.
+struct PeerServer {
+    peer: Peer,
+    child: Child,
+    port: u16,
+    /// Held open: the server exits by itself when it reaches end of file (the test died).
+    _stdin: ChildStdin,
+    /// Held open, so that the server never writes into a closed pipe.
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for PeerServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `peer`'s server on a free port of 127.0.0.1. Returns `None` after printing a notice
+/// when the peer is not installed, unless `NAMED_WEBSOCKET_INTEROP=require`, which panics.
+fn start(peer: Peer) -> Option<PeerServer> {
+    let mut command = match peer.command() {
+        Ok(command) => command,
+        Err(why) => {
+            let required = std::env::var("NAMED_WEBSOCKET_INTEROP").is_ok_and(|v| v == "require");
+            assert!(
+                !required,
+                "{} not installed ({why}); NAMED_WEBSOCKET_INTEROP=require",
+                peer.name()
+            );
+            // Straight to stderr, past the test harness's capture, so that a plain `cargo test`
+            // shows what it skipped.
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: {} not installed (run scripts/interop.sh): {why}",
+                peer.name()
+            );
+            return None;
+        }
+    };
+    let mut child = command
+        .args(["0", "--until-stdin-closes"])
+        .current_dir(servers_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start the {} server: {e}", peer.name()));
+    let stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+
+    // The first line of stdout is the port, printed once the server listens.
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut stdout = BufReader::new(stdout);
+        let mut line = String::new();
+        let result = stdout.read_line(&mut line).map(|_| line);
+        let _ = sender.send((result, stdout));
+    });
+    let mut server = ServerStart { child: Some(child) };
+    let (line, stdout) = receiver
+        .recv_timeout(HANG_GUARD)
+        .unwrap_or_else(|_| panic!("the {} server printed no port", peer.name()));
+    let line = line.unwrap_or_else(|e| panic!("reading the {} server's port: {e}", peer.name()));
+    let port = line.trim().parse().unwrap_or_else(|_| {
+        panic!(
+            "the {} server's first line is not a port: {line:?}",
+            peer.name()
+        )
+    });
+    Some(PeerServer {
+        peer,
+        child: server.child.take().expect("child"),
+        port,
+        _stdin: stdin,
+        _stdout: stdout,
+    })
+}
+
+/// Kills the child when `start` panics before the `PeerServer` guard exists.
+struct ServerStart {
+    child: Option<Child>,
+}
+
+impl Drop for ServerStart {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A socket name that no other test of this process uses.
+fn unique_name(prefix: &str, peer: Peer) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let peer = match peer {
+        Peer::Python => "python",
+        Peer::Node => "node",
+    };
+    format!("interop-{prefix}-{peer}-{}-{n}", std::process::id())
+}
+
+fn read(name: &str) -> Message {
+    socket_read_timeout(name, HANG_GUARD).unwrap_or_else(|e| panic!("{name}: read failed: {e}"))
+}
+
+/// Connects `name` to `path` on the server, with no subprotocol.
+fn connect(server: &PeerServer, name: &str, path: &str) {
+    websocket_client_connect(name, "127.0.0.1", server.port, path, "")
+        .unwrap_or_else(|e| panic!("{}: connect to {path} failed: {e}", server.peer.name()));
+}
+
+fn echo(peer: Peer) {
+    let Some(server) = start(peer) else { return };
+    let name = unique_name("echo", peer);
+    connect(&server, &name, "/echo");
+    let messages = [
+        Message::from("Bonjour le monde !"),
+        Message::from(""),
+        Message::from(vec![0u8, 1, 2, 255]),
+        Message::from(Vec::new()),
+        Message::from("é€𝄞".repeat(50_000)),
+        Message::from((0..=255u8).cycle().take(200_000).collect::<Vec<u8>>()),
+    ];
+    for message in messages {
+        socket_write(&name, message.clone()).unwrap();
+        let reply = read(&name);
+        assert_eq!(reply.is_text(), message.is_text(), "{}", peer.name());
+        assert_eq!(reply, message, "{}", peer.name());
+    }
+    socket_close(&name).unwrap();
+    assert!(!socket_exist(&name));
+}
+
+fn big_binary_message(peer: Peer) {
+    let Some(server) = start(peer) else { return };
+    let name = unique_name("big", peer);
+    connect(&server, &name, "/echo");
+    // 16 MiB: the default frame limit, which a frame may reach; the echo comes in one frame.
+    let big: Vec<u8> = (0..16usize << 20).map(|i| (i % 251) as u8).collect();
+    socket_write(&name, big.clone()).unwrap();
+    let reply = read(&name);
+    assert!(!reply.is_text(), "{}", peer.name());
+    assert_eq!(reply.len(), big.len(), "{}", peer.name());
+    assert!(reply.as_bytes() == big.as_slice(), "{}", peer.name());
+    socket_close(&name).unwrap();
+}
+
+fn subprotocol(peer: Peer) {
+    let Some(server) = start(peer) else { return };
+    let name = unique_name("protocol", peer);
+    websocket_client_connect(
+        &name,
+        "127.0.0.1",
+        server.port,
+        "/protocol",
+        "chat.v1, chat.v2",
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", peer.name()));
+    assert_eq!(
+        socket_protocol(&name).unwrap().as_deref(),
+        Some("chat.v2"),
+        "{}",
+        peer.name()
+    );
+    assert_eq!(read(&name).as_text(), Some("selected chat.v2"));
+    socket_close(&name).unwrap();
+
+    // Without chat.v2 the server refuses the upgrade, and the name is free again.
+    let refused = unique_name("protocol-refused", peer);
+    let error =
+        websocket_client_connect(&refused, "127.0.0.1", server.port, "/protocol", "chat.v1")
+            .expect_err("the server must refuse a handshake without chat.v2");
+    assert_eq!(error.http_status(), Some(400), "{}: {error}", peer.name());
+    assert!(!socket_exist(&refused));
+}
+
+fn server_closes(peer: Peer) {
+    let Some(server) = start(peer) else { return };
+    let name = unique_name("close", peer);
+    connect(&server, &name, "/close");
+    for expected in ["m1", "m2", "m3"] {
+        assert_eq!(read(&name).as_text(), Some(expected), "{}", peer.name());
+    }
+    let error = socket_read_timeout(&name, HANG_GUARD).expect_err("the server closed");
+    assert!(error.is_closed(), "{}: {error}", peer.name());
+    assert_eq!(error.close_code(), Some(4000), "{}: {error}", peer.name());
+    match &error {
+        Error::Closed(info) => assert_eq!(info.reason, "bye", "{}", peer.name()),
+        other => panic!("{}: not a closed error: {other}", peer.name()),
+    }
+    // Later reads and writes report the same close.
+    let again = socket_write(&name, "too late").expect_err("closed");
+    assert_eq!(again.close_code(), Some(4000), "{}: {again}", peer.name());
+    assert!(
+        socket_exist(&name),
+        "the name stays taken until socket_close"
+    );
+    socket_close(&name).unwrap();
+    assert!(!socket_exist(&name));
+}
+
+fn server_pings(peer: Peer) {
+    let Some(server) = start(peer) else { return };
+    let name = unique_name("ping", peer);
+    connect(&server, &name, "/ping");
+    // The server sends this only after our pong (with its ping's payload) came back.
+    assert_eq!(
+        read(&name).as_text(),
+        Some("pong received"),
+        "{}",
+        peer.name()
+    );
+    socket_close(&name).unwrap();
+}
+
+/// One test per peer for each check: `check::python` and `check::node`.
+macro_rules! per_peer {
+    ($($check:ident),* $(,)?) => {$(
+        mod $check {
+            #[test]
+            fn python() {
+                super::$check(super::Peer::Python);
+            }
+
+            #[test]
+            fn node() {
+                super::$check(super::Peer::Node);
+            }
+        }
+    )*};
+}
+
+per_peer!(
+    echo,
+    big_binary_message,
+    subprotocol,
+    server_closes,
+    server_pings
+);
