@@ -190,11 +190,9 @@ fn run_case_async(
     websocket_client_connect_async_with(
         name,
         move |name, event| match event {
-            Event::Message(message) => {
-                // The server may close while we write: the Close event reports it.
-                if socket_write(name, message).is_ok() {
-                    count.fetch_add(1, Ordering::SeqCst);
-                }
+            // The server may close while we write: the Close event reports it.
+            Event::Message(message) if socket_write(name, message).is_ok() => {
+                count.fetch_add(1, Ordering::SeqCst);
             }
             Event::Error(error) => *ending.lock().unwrap() = format!("failed: {error}; "),
             Event::Close { code, reason } => {
