@@ -190,9 +190,12 @@ fn run_case_async(
     websocket_client_connect_async_with(
         name,
         move |name, event| match event {
-            // The server may close while we write: the Close event reports it.
-            Event::Message(message) if socket_write(name, message).is_ok() => {
-                count.fetch_add(1, Ordering::SeqCst);
+            Event::Message(message) => {
+                // The server may close while we write: the Close event reports it.
+                let echoed = socket_write(name, message).is_ok();
+                if echoed {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
             }
             Event::Error(error) => *ending.lock().unwrap() = format!("failed: {error}; "),
             Event::Close { code, reason } => {
