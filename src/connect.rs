@@ -191,9 +191,16 @@ fn connect_tcp(
         }
     }
     match last_error {
-        _ if refused == addresses.len() => Err(Error::ConnectRefused(
-            format!("{host}:{port} ({})", list(addresses)).into(),
-        )),
+        _ if refused == addresses.len() => {
+            let target = format!("{host}:{port}");
+            let tried = list(addresses);
+            let text = if tried == target {
+                target
+            } else {
+                format!("{target} ({tried})")
+            };
+            Err(Error::ConnectRefused(text.into()))
+        }
         Some(e) => Err(Error::from_io(e, Timeout::Connect)),
         None => Err(Error::Dns(format!("{host}: no address found").into())),
     }

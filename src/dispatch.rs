@@ -57,10 +57,7 @@ pub(crate) fn post(delivery: Delivery) {
     // The receiver lives in a static: the channel cannot be disconnected.
     let _ = QUEUE.sender.send(delivery);
     if was_empty {
-        let hook = WAKE_HOOK.read().clone();
-        if let Some(hook) = hook {
-            hook();
-        }
+        wake();
     }
 }
 
@@ -171,7 +168,9 @@ pub fn dispatch_until(mut done: impl FnMut() -> bool) -> Result<usize> {
 
 /// Installs the wake-up hook: called from a worker thread each time the dispatch queue goes
 /// from empty to not empty, so that a GUI event loop can schedule a call to
-/// [`dispatch_pending`] on its own thread. Replaces any previous hook.
+/// [`dispatch_pending`] on its own thread; and again when a `dispatch_*` call returns with
+/// events left in the queue (they arrived while it ran). So a loop that dispatches only when
+/// woken never leaves events behind. Replaces any previous hook.
 ///
 /// The hook runs on worker threads: it must be quick and must not dispatch itself (post a
 /// message to the GUI loop, set a flag, write to a pipe).
@@ -224,6 +223,18 @@ impl Dispatcher {
 impl Drop for Dispatcher {
     fn drop(&mut self) {
         *DISPATCHER.lock() = None;
+        // Events posted while we dispatched found the queue not empty and woke nobody: wake
+        // the host loop again for them, or a loop that dispatches only when woken stalls.
+        if PENDING.load(Ordering::SeqCst) > 0 {
+            wake();
+        }
+    }
+}
+
+fn wake() {
+    let hook = WAKE_HOOK.read().clone();
+    if let Some(hook) = hook {
+        hook();
     }
 }
 

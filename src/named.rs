@@ -412,7 +412,8 @@ pub fn socket_try_read(name: &str) -> Result<Option<Message>> {
 /// Closes the named socket with code 1000 and frees its name (WLanguage `SocketClose`).
 ///
 /// Sends a Close frame, waits for the server's answer up to the close timeout (5 seconds by
-/// default), then shuts the TCP connection. A thread blocked in [`socket_read`] on this socket
+/// default), then shuts the TCP connection. Messages that arrive after the call are dropped:
+/// read what you expect before closing. A thread blocked in [`socket_read`] on this socket
 /// wakes up with [`Error::Closed`]. The name is free when this returns. Closing a name whose
 /// connect is still running in another thread frees the name at once; that connect then
 /// fails with [`Error::Closed`].
@@ -484,7 +485,9 @@ pub fn socket_exist(name: &str) -> bool {
 
 /// The state of the named socket: connecting, open, closing, closed.
 ///
-/// Never blocks on the network.
+/// Never blocks on the network. A blocking socket learns that the server closed or the link
+/// broke when it reads or writes, so until then it may still report [`State::Open`];
+/// asynchronous sockets, whose worker is always reading, report it as it happens.
 ///
 /// # Errors
 /// [`Error::NotFound`] for an unknown name.

@@ -441,3 +441,64 @@ fn replies_to_messages_before_a_violation_go_out_before_the_close() {
         ["answer me: answered", "close 1002"]
     );
 }
+
+#[test]
+fn a_loop_that_dispatches_only_when_woken_never_stalls() {
+    let _serial = serial();
+    const MESSAGES: usize = 300;
+    let server = ws_server(1, |mut ws| {
+        // One message at once; the rest while the client is inside its Open callback.
+        ws.send(tungstenite::Message::text("first")).unwrap();
+        assert_eq!(ws.read().unwrap().into_text().unwrap(), "go");
+        for i in 0..MESSAGES {
+            ws.send(tungstenite::Message::text(format!("{i}"))).unwrap();
+        }
+        echo(ws)
+    });
+    let (wake_tx, wake_rx) = mpsc::channel::<()>();
+    let wake_tx = Mutex::new(wake_tx);
+    set_wake_hook(move || {
+        let _ = wake_tx.lock().unwrap().send(());
+    });
+    let name = unique_name("async-woken");
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&received);
+    websocket_client_connect_async_url(
+        &name,
+        move |name, event| match event {
+            Event::Open { .. } => {
+                // Hold this dispatch until every message has been queued behind "first": they
+                // arrive while the queue is not empty, so posting them wakes nobody.
+                socket_write(name, "go").unwrap();
+                let deadline = std::time::Instant::now() + HANG_GUARD;
+                while pending_events() < MESSAGES + 1 {
+                    assert!(std::time::Instant::now() < deadline, "hang guard");
+                    thread::yield_now();
+                }
+            }
+            Event::Message(_) => {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            _ => {}
+        },
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    // The first dispatch must start with Open and "first" queued.
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    while pending_events() < 2 {
+        assert!(std::time::Instant::now() < deadline, "hang guard");
+        thread::yield_now();
+    }
+    // A host loop: sleeps until woken, then dispatches what is there.
+    while received.load(Ordering::SeqCst) < MESSAGES + 1 {
+        wake_rx
+            .recv_timeout(HANG_GUARD)
+            .expect("the loop was not woken although events were waiting");
+        dispatch_pending().unwrap();
+    }
+    clear_wake_hook();
+    socket_close(&name).unwrap();
+    dispatch_until(|| false).unwrap();
+    server.join();
+}

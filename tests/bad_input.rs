@@ -132,10 +132,12 @@ fn a_host_that_does_not_resolve_is_a_dns_error() {
 #[test]
 fn a_port_with_nothing_listening_is_connect_refused() {
     let name = unique_name("refused");
-    let result = websocket_client_connect(&name, "127.0.0.1", closed_port(), "/", "");
-    assert!(
-        matches!(result, Err(Error::ConnectRefused(_))),
-        "{result:?}"
+    let port = closed_port();
+    let error = websocket_client_connect(&name, "127.0.0.1", port, "/", "").unwrap_err();
+    assert!(matches!(error, Error::ConnectRefused(_)), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        format!("connection refused by 127.0.0.1:{port}")
     );
     assert!(!socket_exist(&name));
 }
