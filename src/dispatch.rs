@@ -15,13 +15,13 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::worker::AsyncShared;
+use crate::worker::Shared;
 
-/// One event on its way to a socket's callback.
+/// One event on its way to a socket's callback, or the mark that no more will come.
 pub(crate) struct Delivery {
-    pub(crate) target: Arc<AsyncShared>,
-    pub(crate) event: Event,
-    /// The socket's last event: after it, the socket no longer counts as live.
+    pub(crate) target: Arc<Shared>,
+    pub(crate) event: Option<Event>,
+    /// After this, the socket no longer counts as live.
     pub(crate) last: bool,
 }
 
@@ -47,6 +47,11 @@ static DISPATCHER: Mutex<Option<ThreadId>> = Mutex::new(None);
 /// Counts a new asynchronous socket as live until its last event is dispatched.
 pub(crate) fn socket_started() {
     LIVE.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Undoes [`socket_started`] for a socket whose worker could not start.
+pub(crate) fn socket_stopped() {
+    LIVE.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Queues an event; called from worker threads. Calls the wake-up hook when the queue was
@@ -246,8 +251,9 @@ fn run(delivery: Delivery) {
         last,
     } = delivery;
     if last {
-        // Before the callback: a callback that panics must not leave the socket live forever.
         LIVE.fetch_sub(1, Ordering::SeqCst);
     }
-    target.deliver(event);
+    if let Some(event) = event {
+        target.deliver(event);
+    }
 }

@@ -150,6 +150,10 @@ pub enum Timeout {
     Write,
     /// Waiting for the peer's answer to our Close frame.
     Close,
+    /// Waiting for the answer to a keepalive ping: nothing came back within `ping_timeout`.
+    Pong,
+    /// Nothing received for `idle_timeout`.
+    Idle,
 }
 
 impl fmt::Display for Timeout {
@@ -162,6 +166,8 @@ impl fmt::Display for Timeout {
             Timeout::Read => "read",
             Timeout::Write => "write",
             Timeout::Close => "close handshake",
+            Timeout::Pong => "keepalive (no answer to our ping)",
+            Timeout::Idle => "idle connection (nothing received)",
         })
     }
 }

@@ -102,6 +102,32 @@
 //! [`ConnectOptions::event_queue_limit`] events waiting for a socket, its worker stops reading,
 //! and TCP flow control slows the server. No event is dropped.
 //!
+//! # Staying connected
+//!
+//! [`ConnectOptions::ping_interval`] sends keepalive pings and fails the connection with
+//! [`Timeout::Pong`] when the peer stays silent past [`ConnectOptions::ping_timeout`];
+//! [`ConnectOptions::idle_timeout`] fails it when nothing at all arrives for that long.
+//! [`ConnectOptions::reconnect`] opens the connection again after an unexpected loss, with
+//! exponential backoff and jitter ([`Reconnect`]), under the same name and callback: the
+//! callback sees [`Event::Reconnecting`] then [`Event::Open`]; a blocking read waits across the
+//! reconnect, [`socket_state`] says [`State::Reconnecting`], and [`socket_write`] fails at once
+//! with [`Error::NotOpen`]. A blocking socket with any of these options is run by a worker
+//! thread, so pings go out and the server's pings are answered while no thread reads.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use named_websocket::{socket_read, websocket_client_connect_with, ConnectOptions, Reconnect};
+//!
+//! let options = ConnectOptions::new()
+//!     .ping_interval(Duration::from_secs(20))
+//!     .reconnect(Reconnect::new().max_delay(Duration::from_secs(10)));
+//! websocket_client_connect_with("feed", "wss://example.com/feed", &options)?;
+//! loop {
+//!     println!("{:?}", socket_read("feed")?); // waits across reconnects
+//! }
+//! # Ok::<(), named_websocket::Error>(())
+//! ```
+//!
 //! # Errors
 //!
 //! Every call returns a [`Result`] whose [`Error`] names the cause a caller acts on: a bad
@@ -128,10 +154,10 @@
 //! One thread dispatches at a time; a `dispatch_*` call from inside a callback, or from a
 //! second thread while one dispatches, is [`Error::WrongMode`].
 //!
-//! Threads the library starts: one worker per asynchronous socket, from its connect until its
-//! connection ends ([`socket_close`] waits for it to exit); and a short-lived one per DNS
-//! lookup, which bounds the system resolver by the connect timeout. The blocking API starts
-//! no other thread.
+//! Threads the library starts: one worker per asynchronous socket, and per blocking socket
+//! with keepalive, an idle timeout or reconnect, until its last connection ends
+//! ([`socket_close`] waits for it to exit); and a short-lived one per DNS lookup, which bounds
+//! the system resolver by the connect timeout. Plain blocking sockets start no thread.
 //!
 //! # Logging
 //!
@@ -153,10 +179,12 @@ mod dispatch;
 mod error;
 mod event;
 mod info;
+mod keepalive;
 mod message;
 mod named;
 mod options;
 mod proxy;
+mod reconnect;
 mod registry;
 mod socket;
 mod state;
@@ -182,6 +210,7 @@ pub use crate::named::{
     websocket_client_connect_ssl, websocket_client_connect_url, websocket_client_connect_with,
 };
 pub use crate::options::ConnectOptions;
+pub use crate::reconnect::Reconnect;
 pub use crate::socket::Socket;
 pub use crate::state::State;
 pub use crate::tls::{Certificate, Identity, TlsVersion};

@@ -11,10 +11,11 @@ use crate::info::ConnectionInfo;
 use crate::message::Message;
 use crate::options::ConnectOptions;
 use crate::registry::{self, Entry};
+use crate::socket::Wait;
 use crate::socket::{check_close, Socket};
 use crate::state::State;
 use crate::target::{check_name, Target};
-use crate::worker::AsyncSocket;
+use crate::worker::ManagedSocket;
 
 /// Opens a `ws://` connection and gives it a name (WLanguage `WebSocketClientConnect`).
 ///
@@ -146,13 +147,23 @@ fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result
     let checked = options.validate()?;
     let reservation = registry::reserve(name)?;
     // The registry is not locked here: the reservation only marks the name as taken.
-    let socket = Socket::open(target, options, &checked)?;
-    reservation
-        .fill(Entry::Blocking(socket.clone()))
-        .map_err(|_| {
-            let _ = socket.close();
-            Error::closed(1000, "socket_close was called while connecting")
-        })
+    let socket = Socket::open(target.clone(), options, &checked)?;
+    let entry = if options.needs_worker() {
+        // Keepalive and reconnect need a thread that reads while the application does not.
+        match ManagedSocket::start_blocking(name, socket.clone(), target, options, checked) {
+            Ok(managed) => Entry::Managed(managed),
+            Err(error) => {
+                let _ = socket.close();
+                return Err(error);
+            }
+        }
+    } else {
+        Entry::Blocking(socket)
+    };
+    reservation.fill(entry).map_err(|entry| {
+        let _ = close_entry(entry, 1000, "");
+        Error::closed(1000, "socket_close was called while connecting")
+    })
 }
 
 /// Opens a `ws://` connection in the background and gives it a name (WLanguage
@@ -299,11 +310,9 @@ fn connect_named_async(
 ) -> Result<()> {
     let checked = options.validate()?;
     let reservation = registry::reserve(name)?;
-    let socket = AsyncSocket::start(name, callback, target, options, checked)?;
-    reservation.fill(Entry::Async(socket)).map_err(|entry| {
-        if let Entry::Async(socket) = entry {
-            let _ = socket.close(1000, "");
-        }
+    let socket = ManagedSocket::start_async(name, callback, target, options, checked)?;
+    reservation.fill(Entry::Managed(socket)).map_err(|entry| {
+        let _ = close_entry(entry, 1000, "");
         Error::closed(1000, "socket_close was called while connecting")
     })
 }
@@ -313,14 +322,27 @@ fn entry(name: &str) -> Result<Entry> {
     registry::lookup(name).map(|(_, entry)| entry)
 }
 
-/// The socket under `name` for a read: asynchronous sockets have no reads.
-fn readable(name: &str) -> Result<Socket> {
+/// A read of the named socket: directly, or from a worker's inbox. `None` only for
+/// [`Wait::No`].
+fn read_named(name: &str, wait: Wait) -> Result<Option<Message>> {
     match entry(name)? {
-        Entry::Blocking(socket) => Ok(socket),
+        Entry::Blocking(socket) => socket.read_wait(wait),
+        Entry::Managed(socket) => socket.read(wait),
         Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
-        Entry::Async(_) => Err(Error::WrongMode(
-            format!("socket {name:?} is asynchronous: its messages go to its callback").into(),
-        )),
+    }
+}
+
+/// A waiting read never comes back empty-handed.
+fn expect_message(message: Option<Message>) -> Result<Message> {
+    message.ok_or(Error::Timeout(crate::error::Timeout::Read))
+}
+
+fn close_entry(entry: Entry, code: u16, reason: &str) -> Result<()> {
+    match entry {
+        // The blocking connect sees its reservation gone and closes what it opens.
+        Entry::Connecting => Ok(()),
+        Entry::Blocking(socket) => socket.close_with(code, reason),
+        Entry::Managed(socket) => socket.close(code, reason),
     }
 }
 
@@ -345,7 +367,7 @@ fn readable(name: &str) -> Result<Socket> {
 pub fn socket_write(name: &str, message: impl Into<Message>) -> Result<()> {
     match entry(name)? {
         Entry::Blocking(socket) => socket.write(message),
-        Entry::Async(socket) => socket.write(message.into()),
+        Entry::Managed(socket) => socket.write(message.into()),
         Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
     }
 }
@@ -370,7 +392,7 @@ pub fn socket_write(name: &str, message: impl Into<Message>) -> Result<()> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_read(name: &str) -> Result<Message> {
-    readable(name)?.read()
+    read_named(name, Wait::Forever).and_then(expect_message)
 }
 
 /// Returns the next message of the named socket, waiting at most `timeout`.
@@ -390,7 +412,10 @@ pub fn socket_read(name: &str) -> Result<Message> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_read_timeout(name: &str, timeout: Duration) -> Result<Message> {
-    readable(name)?.read_timeout(timeout)
+    let wait = std::time::Instant::now()
+        .checked_add(timeout)
+        .map_or(Wait::Forever, Wait::Until);
+    read_named(name, wait).and_then(expect_message)
 }
 
 /// Returns a message of the named socket that has already arrived, or `None`, without waiting.
@@ -406,7 +431,7 @@ pub fn socket_read_timeout(name: &str, timeout: Duration) -> Result<Message> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_try_read(name: &str) -> Result<Option<Message>> {
-    readable(name)?.try_read()
+    read_named(name, Wait::No)
 }
 
 /// Closes the named socket with code 1000 and frees its name (WLanguage `SocketClose`).
@@ -452,18 +477,14 @@ pub fn socket_close_with(name: &str, code: u16, reason: &str) -> Result<()> {
 fn close_named(name: &str, code: u16, reason: &str) -> Result<()> {
     loop {
         let (ticket, entry) = registry::lookup(name)?;
-        let result = match entry {
-            Entry::Connecting => {
-                // The blocking connect sees its reservation gone and closes what it opens. If
-                // it put its socket in first, close that socket instead.
-                if registry::cancel_connect(name, ticket) {
-                    return Ok(());
-                }
-                continue;
+        // If the blocking connect put its socket in first, close that socket instead.
+        if let Entry::Connecting = entry {
+            if registry::cancel_connect(name, ticket) {
+                return Ok(());
             }
-            Entry::Blocking(socket) => socket.close_with(code, reason),
-            Entry::Async(socket) => socket.close(code, reason),
-        };
+            continue;
+        }
+        let result = close_entry(entry, code, reason);
         registry::release(name, ticket);
         return result;
     }
@@ -504,7 +525,7 @@ pub fn socket_state(name: &str) -> Result<State> {
     Ok(match entry(name)? {
         Entry::Connecting => State::Connecting,
         Entry::Blocking(socket) => socket.state(),
-        Entry::Async(socket) => socket.state(),
+        Entry::Managed(socket) => socket.state(),
     })
 }
 
@@ -525,7 +546,7 @@ pub fn socket_state(name: &str) -> Result<State> {
 pub fn socket_protocol(name: &str) -> Result<Option<String>> {
     match entry(name)? {
         Entry::Blocking(socket) => Ok(socket.protocol().map(str::to_owned)),
-        Entry::Async(socket) => socket.protocol(),
+        Entry::Managed(socket) => socket.protocol(),
         Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
     }
 }
@@ -550,7 +571,7 @@ pub fn socket_protocol(name: &str) -> Result<Option<String>> {
 pub fn socket_info(name: &str) -> Result<ConnectionInfo> {
     match entry(name)? {
         Entry::Blocking(socket) => Ok(socket.info()),
-        Entry::Async(socket) => socket.info(),
+        Entry::Managed(socket) => socket.info(),
         Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
     }
 }
@@ -562,7 +583,8 @@ pub fn socket_info(name: &str) -> Result<ConnectionInfo> {
 ///
 /// # Errors
 /// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects;
-/// [`Error::WrongMode`] for an asynchronous socket, whose worker is its only reader.
+/// [`Error::WrongMode`] for an asynchronous socket, or a blocking one with keepalive or
+/// reconnect, whose worker is its only reader.
 ///
 /// # Examples
 /// ```no_run
@@ -571,5 +593,18 @@ pub fn socket_info(name: &str) -> Result<ConnectionInfo> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_handle(name: &str) -> Result<Socket> {
-    readable(name)
+    match entry(name)? {
+        Entry::Blocking(socket) => Ok(socket),
+        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+        Entry::Managed(socket) if socket.has_callback() => Err(Error::WrongMode(
+            format!("socket {name:?} is asynchronous: its messages go to its callback").into(),
+        )),
+        Entry::Managed(_) => Err(Error::WrongMode(
+            format!(
+                "socket {name:?} has keepalive or reconnect: its worker thread is its only \
+                 reader; use socket_read"
+            )
+            .into(),
+        )),
+    }
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 use tungstenite::http::{HeaderName, HeaderValue};
 
 use crate::error::{Error, Result};
+use crate::keepalive::Keepalive;
 use crate::proxy::Proxy;
+use crate::reconnect::Reconnect;
 use crate::target::parse_protocols;
 use crate::tls::{Certificate, Identity, TlsVersion};
 
@@ -48,6 +50,10 @@ pub struct ConnectOptions {
     pub(crate) proxy_from_env: bool,
     pub(crate) access_reason: Option<String>,
     pub(crate) event_queue_limit: usize,
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) ping_timeout: Duration,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) reconnect: Option<Reconnect>,
 }
 
 /// The options once checked, in the form the connect code uses.
@@ -101,6 +107,10 @@ impl Default for ConnectOptions {
             proxy_from_env: false,
             access_reason: None,
             event_queue_limit: 1024,
+            ping_interval: None,
+            ping_timeout: Duration::from_secs(20),
+            idle_timeout: None,
+            reconnect: None,
         }
     }
 }
@@ -303,12 +313,68 @@ impl ConnectOptions {
         self
     }
 
+    /// Sends a ping every `interval`, so that a dead peer or link is noticed even when nothing
+    /// else is sent. A socket with keepalive is run by a worker thread (also in blocking mode),
+    /// so pings are sent and the server's pings answered while no thread reads.
+    ///
+    /// Defaults to no pings.
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = Some(interval);
+        self
+    }
+
+    /// How long after a ping the peer must have sent something (its pong or any other
+    /// traffic); past it the connection fails with
+    /// [`Error::Timeout`]`(`[`Timeout::Pong`](crate::Timeout::Pong)`)`.
+    ///
+    /// Defaults to 20 seconds.
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.ping_timeout = timeout;
+        self
+    }
+
+    /// Fails the connection with
+    /// [`Error::Timeout`]`(`[`Timeout::Idle`](crate::Timeout::Idle)`)` when nothing at all has
+    /// been received for this long (Resonite drops a connection after 60 s of silence). Like
+    /// keepalive, it makes the socket run on a worker thread.
+    ///
+    /// Defaults to none.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Reconnects after an unexpected loss, by this policy; see [`Reconnect`]. Like keepalive,
+    /// it makes the socket run on a worker thread.
+    ///
+    /// Defaults to no reconnect.
+    pub fn reconnect(mut self, policy: Reconnect) -> Self {
+        self.reconnect = Some(policy);
+        self
+    }
+
+    pub(crate) fn keepalive(&self) -> Keepalive {
+        Keepalive {
+            ping_interval: self.ping_interval,
+            ping_timeout: self.ping_timeout,
+            idle_timeout: self.idle_timeout,
+        }
+    }
+
+    /// Whether a blocking socket with these options needs a worker thread.
+    pub(crate) fn needs_worker(&self) -> bool {
+        self.keepalive().is_enabled() || self.reconnect.is_some()
+    }
+
     /// Checks every value; called at the start of each connect.
     pub(crate) fn validate(&self) -> Result<Checked> {
         for (name, value) in [
             ("connect_timeout", self.connect_timeout),
             ("write_timeout", self.write_timeout),
             ("close_timeout", self.close_timeout),
+            ("ping_timeout", self.ping_timeout),
+            ("ping_interval", self.ping_interval.unwrap_or(Duration::MAX)),
+            ("idle_timeout", self.idle_timeout.unwrap_or(Duration::MAX)),
         ] {
             if value.is_zero() {
                 return Err(Error::invalid(format!("{name} must be greater than zero")));
@@ -331,6 +397,9 @@ impl ConnectOptions {
                     "max_frame_size ({frame}) is larger than max_message_size ({message})"
                 )));
             }
+        }
+        if let Some(policy) = &self.reconnect {
+            policy.validate()?;
         }
         let proxy = match &self.proxy {
             Some(url) => Some(Proxy::parse(url)?),

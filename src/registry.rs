@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
 use crate::socket::Socket;
-use crate::worker::AsyncSocket;
+use crate::worker::ManagedSocket;
 
 static SOCKETS: Lazy<Mutex<HashMap<String, Slot>>> = Lazy::new(Default::default);
 static NEXT_TICKET: AtomicU64 = AtomicU64::new(1);
@@ -28,8 +28,10 @@ struct Slot {
 pub(crate) enum Entry {
     /// A blocking connect holds the name while it runs.
     Connecting,
+    /// A blocking socket read directly by the caller.
     Blocking(Socket),
-    Async(AsyncSocket),
+    /// A socket run by a worker: asynchronous, or blocking with keepalive or reconnect.
+    Managed(ManagedSocket),
 }
 
 /// A name taken for a connect in progress. Dropping it without [`fill`](Self::fill) frees

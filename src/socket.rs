@@ -86,7 +86,7 @@ struct Status {
 
 /// How long a read may wait for a message.
 #[derive(Debug, Clone, Copy)]
-enum Wait {
+pub(crate) enum Wait {
     Forever,
     Until(Instant),
     No,
@@ -128,6 +128,12 @@ impl Socket {
     /// # Ok::<(), named_websocket::Error>(())
     /// ```
     pub fn connect_with(url: &str, options: &ConnectOptions) -> Result<Socket> {
+        if options.needs_worker() {
+            return Err(Error::invalid(
+                "keepalive, idle_timeout and reconnect need a worker thread: \
+                 open the connection by name (websocket_client_connect_with)",
+            ));
+        }
         let target = Target::from_url(url)?;
         let checked = options.validate()?;
         Socket::open(target, options, &checked)
@@ -358,6 +364,33 @@ impl Socket {
             connected_at: conn.connected_at,
             last_traffic,
         }
+    }
+
+    /// A read with any kind of wait; `None` only for [`Wait::No`].
+    pub(crate) fn read_wait(&self, wait: Wait) -> Result<Option<Message>> {
+        self.conn.read(wait)
+    }
+
+    /// Queues a ping and sends it if the socket takes it now; what does not go out now goes
+    /// with the next read or write. A broken connection shows on the next read.
+    pub(crate) fn ping(&self) {
+        let mut ws = self.conn.ws();
+        match ws.write(tungstenite::Message::Ping(Default::default())) {
+            Ok(()) => {
+                let _ = ws.flush();
+            }
+            Err(e) => log::debug!("{}: could not send a ping: {e}", self.conn.url),
+        }
+    }
+
+    /// When the last byte arrived from the peer (the handshake counts).
+    pub(crate) fn last_received(&self) -> Instant {
+        self.conn.ws().get_ref().last_received
+    }
+
+    /// Ends the connection at once, without a close handshake, for a dead peer.
+    pub(crate) fn abort(&self, reason: &str) {
+        self.conn.abort(reason);
     }
 
     /// Makes protocol violations wait for [`fail_deferred`](Self::fail_deferred) before the

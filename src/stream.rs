@@ -19,6 +19,7 @@ pub(crate) struct Stream {
     pub(crate) bytes_in: u64,
     pub(crate) bytes_out: u64,
     pub(crate) last_traffic: Instant,
+    pub(crate) last_received: Instant,
     pub(crate) write_failure: Option<io::ErrorKind>,
 }
 
@@ -35,6 +36,7 @@ impl Stream {
             bytes_in: 0,
             bytes_out: 0,
             last_traffic: Instant::now(),
+            last_received: Instant::now(),
             write_failure: None,
         }
     }
@@ -45,6 +47,7 @@ impl Stream {
             bytes_in: 0,
             bytes_out: 0,
             last_traffic: Instant::now(),
+            last_received: Instant::now(),
             write_failure: None,
         }
     }
@@ -67,6 +70,7 @@ impl Read for Stream {
         if n > 0 {
             self.bytes_in += n as u64;
             self.last_traffic = Instant::now();
+            self.last_received = self.last_traffic;
         }
         Ok(n)
     }

@@ -1,137 +1,306 @@
-//! Asynchronous sockets: a worker thread per socket connects, reads, and posts events.
+//! Sockets run by a worker thread: asynchronous sockets, and blocking sockets with keepalive,
+//! an idle timeout or auto-reconnect.
 //!
-//! The worker is the socket's only reader. Writes and closes come from other threads through
-//! the shared [`Socket`], whose lock discipline lets them proceed while the worker waits for
-//! data. Back-pressure: a socket has at most `event_queue_limit` events waiting for dispatch;
-//! past that its worker stops reading, so TCP flow control slows the server and memory stays
-//! bounded while the application does not pump.
+//! The worker is the connection's only reader. It connects (or takes a connection opened by a
+//! blocking connect), reads, sends keepalive pings, notices a dead peer, reconnects by policy,
+//! and hands each [`Event`] to the socket's sink: the callback, through the dispatch queue, or
+//! the inbox that blocking reads take messages from. Writes and closes come from other threads
+//! through the shared [`Socket`], whose lock discipline lets them proceed while the worker
+//! waits for data.
+//!
+//! Back-pressure: at most `event_queue_limit` events wait for a socket; past that its worker
+//! stops reading, so TCP flow control slows the server and memory stays bounded. No event is
+//! dropped.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
+use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
 use crate::dispatch::{self, Delivery};
-use crate::error::{Error, Result};
+use crate::error::{CloseInfo, Error, Result};
 use crate::event::Event;
 use crate::info::ConnectionInfo;
+use crate::keepalive::{Due, Keepalive};
 use crate::message::Message;
 use crate::options::{Checked, ConnectOptions};
-use crate::socket::Socket;
+use crate::reconnect::{is_retryable, random_unit, Reconnect};
+use crate::socket::{Socket, Wait};
 use crate::state::State;
+use crate::stream::deadline_after;
 use crate::target::Target;
 
 /// The callback of an asynchronous socket: its name and the event.
 pub(crate) type Callback = Box<dyn FnMut(&str, Event) + Send>;
 
-/// A handle on an asynchronous socket, as the registry holds it.
-#[derive(Clone)]
-pub(crate) struct AsyncSocket {
-    shared: Arc<AsyncShared>,
+/// Where a socket's events go.
+enum Sink {
+    /// Asynchronous mode: the callback, run by the dispatcher. Taken out while it runs, so
+    /// that no lock is held during a callback.
+    Callback(Mutex<Option<Callback>>),
+    /// Blocking mode: messages wait here for `socket_read`.
+    Inbox(Inbox),
 }
 
-pub(crate) struct AsyncShared {
+struct Inbox {
+    state: Mutex<InboxState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct InboxState {
+    events: VecDeque<Event>,
+    /// No event will come any more.
+    finished: bool,
+    /// The last connection's end, repeated to every read once the inbox is empty.
+    closed: Option<CloseInfo>,
+}
+
+/// How the worker starts.
+pub(crate) enum Start {
+    /// Connect first (asynchronous sockets: the caller does not wait).
+    Connect,
+    /// A blocking connect already opened the connection.
+    Connected(Socket),
+}
+
+/// What the worker needs to connect again.
+struct Plan {
+    target: Target,
+    options: ConnectOptions,
+    checked: Checked,
+    keepalive: Keepalive,
+    reconnect: Option<Reconnect>,
+}
+
+/// A handle on a worker-run socket, as the registry holds it.
+#[derive(Clone)]
+pub(crate) struct ManagedSocket {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
     name: String,
-    /// Set once the connect succeeded.
-    socket: Mutex<Option<Socket>>,
-    /// The worker is done: its connect failed or its connection ended.
-    ended: AtomicBool,
-    /// `socket_close` was called: the worker must not wait for dispatch any more.
+    sink: Sink,
+    phase: Mutex<Phase>,
+    /// `socket_close` was called: the worker must not wait or reconnect any more.
     closing: AtomicBool,
-    /// Taken out while it runs, so that no lock is held during a callback.
-    callback: Mutex<Option<Callback>>,
-    /// Events posted and not dispatched yet, and the limit past which the worker waits.
+    /// The socket's last event was posted: `finish` has no mark to add.
+    last_posted: AtomicBool,
+    /// Events handed to the sink and not taken yet, and the limit past which the worker waits.
     backlog: Mutex<usize>,
+    /// Signalled when the backlog shrinks and when the socket starts closing.
     space: Condvar,
     limit: usize,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl std::fmt::Debug for AsyncSocket {
+/// Where the worker is.
+#[derive(Clone)]
+enum Phase {
+    /// Opening a connection; `retry` when it is not the first.
+    Connecting {
+        retry: bool,
+    },
+    Open(Socket),
+    /// Waiting before the next attempt.
+    Waiting,
+    /// No more connections; the last one, if any, still tells how it ended.
+    Ended(Option<Socket>),
+}
+
+impl std::fmt::Debug for ManagedSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncSocket")
+        f.debug_struct("ManagedSocket")
             .field("name", &self.shared.name)
             .field("state", &self.state())
             .finish()
     }
 }
 
-impl AsyncSocket {
-    /// Starts the worker thread that connects to `target` and runs the connection.
-    pub(crate) fn start(
+impl ManagedSocket {
+    /// An asynchronous socket: events go to `callback`; the worker connects.
+    pub(crate) fn start_async(
         name: &str,
         callback: Callback,
         target: Target,
         options: &ConnectOptions,
         checked: Checked,
-    ) -> Result<AsyncSocket> {
-        let shared = Arc::new(AsyncShared {
+    ) -> Result<ManagedSocket> {
+        let sink = Sink::Callback(Mutex::new(Some(callback)));
+        // Counted live before the worker can post its last event.
+        dispatch::socket_started();
+        ManagedSocket::start(name, sink, Start::Connect, target, options, checked)
+            .inspect_err(|_| dispatch::socket_stopped())
+    }
+
+    /// A blocking socket whose connection `socket` is already open: reads take messages from
+    /// the inbox the worker fills.
+    pub(crate) fn start_blocking(
+        name: &str,
+        socket: Socket,
+        target: Target,
+        options: &ConnectOptions,
+        checked: Checked,
+    ) -> Result<ManagedSocket> {
+        let sink = Sink::Inbox(Inbox {
+            state: Mutex::new(InboxState::default()),
+            ready: Condvar::new(),
+        });
+        let start = Start::Connected(socket);
+        ManagedSocket::start(name, sink, start, target, options, checked)
+    }
+
+    fn start(
+        name: &str,
+        sink: Sink,
+        start: Start,
+        target: Target,
+        options: &ConnectOptions,
+        checked: Checked,
+    ) -> Result<ManagedSocket> {
+        let phase = match &start {
+            Start::Connect => Phase::Connecting { retry: false },
+            Start::Connected(socket) => Phase::Open(socket.clone()),
+        };
+        let shared = Arc::new(Shared {
             name: name.to_owned(),
-            socket: Mutex::new(None),
-            ended: AtomicBool::new(false),
+            sink,
+            phase: Mutex::new(phase),
             closing: AtomicBool::new(false),
-            callback: Mutex::new(Some(callback)),
+            last_posted: AtomicBool::new(false),
             backlog: Mutex::new(0),
             space: Condvar::new(),
             limit: options.event_queue_limit,
             worker: Mutex::new(None),
         });
+        let plan = Plan {
+            target,
+            keepalive: options.keepalive(),
+            reconnect: options.reconnect.clone(),
+            options: options.clone(),
+            checked,
+        };
         let worker = {
             let shared = Arc::clone(&shared);
-            let options = options.clone();
             thread::Builder::new()
                 .name(format!("named-websocket:{name}"))
-                .spawn(move || run(&shared, target, &options, &checked))
+                .spawn(move || run(&shared, start, &plan))
                 .map_err(Error::Io)?
         };
-        dispatch::socket_started();
         *shared.worker.lock() = Some(worker);
-        Ok(AsyncSocket { shared })
+        Ok(ManagedSocket { shared })
     }
 
-    fn socket(&self) -> Option<Socket> {
-        self.shared.socket.lock().clone()
+    /// True for an asynchronous socket, whose messages go to its callback.
+    pub(crate) fn has_callback(&self) -> bool {
+        matches!(self.shared.sink, Sink::Callback(_))
+    }
+
+    fn phase(&self) -> Phase {
+        self.shared.phase.lock().clone()
     }
 
     pub(crate) fn state(&self) -> State {
-        match self.socket() {
-            Some(socket) => socket.state(),
-            None if self.shared.ended.load(Ordering::SeqCst) => State::Closed,
-            None => State::Connecting,
+        match self.phase() {
+            Phase::Open(socket) => socket.state(),
+            Phase::Connecting { retry: false } => State::Connecting,
+            Phase::Connecting { retry: true } | Phase::Waiting => State::Reconnecting,
+            Phase::Ended(_) => State::Closed,
         }
+    }
+
+    /// The open connection, or the error that says why there is none.
+    fn socket(&self) -> Result<Socket> {
+        match self.phase() {
+            Phase::Open(socket) | Phase::Ended(Some(socket)) => Ok(socket),
+            Phase::Ended(None) => Err(Error::Closed(Box::new(self.last_close()))),
+            _ => Err(Error::NotOpen(self.state())),
+        }
+    }
+
+    fn last_close(&self) -> CloseInfo {
+        let closed = match &self.shared.sink {
+            Sink::Inbox(inbox) => inbox.state.lock().closed.clone(),
+            Sink::Callback(_) => None,
+        };
+        closed.unwrap_or_else(|| CloseInfo {
+            code: 1006,
+            reason: "the connection could not be opened".into(),
+        })
     }
 
     pub(crate) fn write(&self, message: Message) -> Result<()> {
-        match self.socket() {
-            Some(socket) => socket.write(message),
-            None if self.shared.ended.load(Ordering::SeqCst) => {
-                Err(Error::closed(1006, "the connection could not be opened"))
-            }
-            None => Err(Error::NotOpen(State::Connecting)),
-        }
+        self.socket()?.write(message)
     }
 
     pub(crate) fn info(&self) -> Result<ConnectionInfo> {
-        match self.socket() {
-            Some(socket) => Ok(socket.info()),
-            None if self.shared.ended.load(Ordering::SeqCst) => {
-                Err(Error::closed(1006, "the connection could not be opened"))
-            }
-            None => Err(Error::NotOpen(State::Connecting)),
-        }
+        Ok(self.socket()?.info())
     }
 
     pub(crate) fn protocol(&self) -> Result<Option<String>> {
-        match self.socket() {
-            Some(socket) => Ok(socket.protocol().map(str::to_owned)),
-            None if self.shared.ended.load(Ordering::SeqCst) => Ok(None),
-            None => Err(Error::NotOpen(State::Connecting)),
+        match self.phase() {
+            Phase::Ended(None) => Ok(None),
+            _ => Ok(self.socket()?.protocol().map(str::to_owned)),
         }
     }
 
-    /// Closes the connection and waits for the worker to end. A worker still connecting is not
-    /// waited for: it closes what it opens and ends by itself, within the connect timeout.
+    /// A blocking read from the inbox: messages in order, then how the connection ended.
+    /// Errors and closes of a connection that is being reopened are not reported: the read
+    /// waits across the reconnect.
+    pub(crate) fn read(&self, wait: Wait) -> Result<Option<Message>> {
+        let Sink::Inbox(inbox) = &self.shared.sink else {
+            return Err(Error::WrongMode(
+                format!(
+                    "socket {:?} is asynchronous: its messages go to its callback",
+                    self.shared.name
+                )
+                .into(),
+            ));
+        };
+        let mut state = inbox.state.lock();
+        loop {
+            if let Some(event) = state.events.pop_front() {
+                self.shared.taken();
+                match event {
+                    Event::Message(message) => return Ok(Some(message)),
+                    Event::Error(error) => return Err(error),
+                    Event::Close { code, reason } => {
+                        let info = CloseInfo { code, reason };
+                        state.closed = Some(info.clone());
+                        return Err(Error::Closed(Box::new(info)));
+                    }
+                    _ => continue,
+                }
+            }
+            if state.finished {
+                let info = state.closed.clone().unwrap_or_else(|| CloseInfo {
+                    code: 1006,
+                    reason: "connection closed".into(),
+                });
+                return Err(Error::Closed(Box::new(info)));
+            }
+            match wait {
+                Wait::No => return Ok(None),
+                Wait::Forever => inbox.ready.wait(&mut state),
+                Wait::Until(deadline) => {
+                    if inbox.ready.wait_until(&mut state, deadline).timed_out()
+                        && state.events.is_empty()
+                        && !state.finished
+                    {
+                        return Err(Error::Timeout(crate::error::Timeout::Read));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes the connection and stops any reconnect. Waits for the worker to end, except
+    /// while it opens a connection: then it closes what it opens and ends by itself, within
+    /// the connect timeout.
     pub(crate) fn close(&self, code: u16, reason: &str) -> Result<()> {
         self.shared.closing.store(true, Ordering::SeqCst);
         {
@@ -139,14 +308,14 @@ impl AsyncSocket {
             let _backlog = self.shared.backlog.lock();
             self.shared.space.notify_all();
         }
-        let Some(socket) = self.socket() else {
-            return Ok(());
-        };
-        socket.close_with(code, reason)?;
+        match self.phase() {
+            Phase::Connecting { .. } => return Ok(()),
+            Phase::Open(socket) => socket.close_with(code, reason)?,
+            Phase::Waiting | Phase::Ended(_) => {}
+        }
         let worker = self.shared.worker.lock().take();
         if let Some(worker) = worker {
-            // The worker's read has returned or is returning: the close woke it up. (A wake
-            // hook runs on the worker: it cannot wait for its own thread.)
+            // A wake hook runs on the worker: it cannot wait for its own thread.
             if worker.thread().id() != thread::current().id() {
                 let _ = worker.join();
             }
@@ -155,38 +324,120 @@ impl AsyncSocket {
     }
 }
 
-impl AsyncShared {
-    /// Queues an event for this socket's callback, waiting for room unless the socket is being
-    /// closed or this is its last event (those never wait, so a close never deadlocks).
-    fn post(self: &Arc<Self>, event: Event, last: bool) {
+impl Shared {
+    fn closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        *self.phase.lock() = phase;
+    }
+
+    /// Hands an event to the sink, waiting for room unless the socket is closing. `transient`
+    /// marks the Error and Close of a connection that will be opened again: an inbox skips
+    /// them (blocking reads wait across the reconnect), a callback sees them.
+    fn post(self: &Arc<Self>, event: Event, transient: bool) {
+        self.post_event(event, transient, false);
+    }
+
+    /// Posts the socket's last event: no other follows.
+    fn post_last(self: &Arc<Self>, event: Event) {
+        self.post_event(event, false, true);
+    }
+
+    fn post_event(self: &Arc<Self>, event: Event, transient: bool, last: bool) {
+        if last {
+            self.last_posted.store(true, Ordering::SeqCst);
+        }
+        if let Sink::Inbox(_) = self.sink {
+            let skipped =
+                transient || matches!(event, Event::Open { .. } | Event::Reconnecting { .. });
+            if skipped {
+                log::debug!("{}: {event:?}", self.name);
+                return;
+            }
+        }
         {
             let mut backlog = self.backlog.lock();
-            while *backlog >= self.limit && !last && !self.closing.load(Ordering::SeqCst) {
+            while *backlog >= self.limit && !self.closing() {
                 self.space.wait(&mut backlog);
             }
             *backlog += 1;
         }
-        dispatch::post(Delivery {
-            target: Arc::clone(self),
-            event,
-            last,
-        });
+        match &self.sink {
+            Sink::Callback(_) => dispatch::post(Delivery {
+                target: Arc::clone(self),
+                event: Some(event),
+                last,
+            }),
+            Sink::Inbox(inbox) => {
+                inbox.state.lock().events.push_back(event);
+                inbox.ready.notify_one();
+            }
+        }
     }
 
-    /// Waits until every event posted so far has been dispatched, or the socket is closing.
-    fn wait_until_dispatched(&self) {
+    /// No event will follow: the socket leaves the dispatcher's live count, blocked readers
+    /// learn the end.
+    fn finish(self: &Arc<Self>) {
+        {
+            let mut phase = self.phase.lock();
+            let last = match &*phase {
+                Phase::Open(socket) => Some(socket.clone()),
+                _ => None,
+            };
+            *phase = Phase::Ended(last);
+        }
+        match &self.sink {
+            Sink::Callback(_) if self.last_posted.load(Ordering::SeqCst) => {}
+            Sink::Callback(_) => dispatch::post(Delivery {
+                target: Arc::clone(self),
+                event: None,
+                last: true,
+            }),
+            Sink::Inbox(inbox) => {
+                inbox.state.lock().finished = true;
+                inbox.ready.notify_all();
+            }
+        }
+    }
+
+    /// Takes one event off the backlog and wakes a worker waiting for room or for the backlog
+    /// to drain.
+    fn taken(&self) {
         let mut backlog = self.backlog.lock();
-        while *backlog > 0 && !self.closing.load(Ordering::SeqCst) {
+        *backlog -= 1;
+        self.space.notify_one();
+    }
+
+    /// Waits until every event handed to the sink has been taken, or the socket is closing.
+    fn wait_until_taken(&self) {
+        let mut backlog = self.backlog.lock();
+        while *backlog > 0 && !self.closing() {
             self.space.wait(&mut backlog);
         }
     }
 
+    /// Waits until `deadline` unless the socket starts closing; true when it is closing.
+    fn wait_or_close(&self, deadline: Instant) -> bool {
+        let mut backlog = self.backlog.lock();
+        while !self.closing() {
+            if self.space.wait_until(&mut backlog, deadline).timed_out() {
+                break;
+            }
+        }
+        self.closing()
+    }
+
     /// Runs the callback for one event; called by the dispatcher, never by a worker.
     pub(crate) fn deliver(&self, event: Event) {
-        // Counted as dispatched only once the callback has returned (or panicked): a worker
-        // waiting for the backlog to drain must see the application's answers go out first.
-        let _dispatched = Dispatched(self);
-        let callback = self.callback.lock().take();
+        // Counted as taken only once the callback has returned (or panicked): a worker waiting
+        // for the backlog to drain must see the application's answers go out first.
+        let _taken = Taken(self);
+        let Sink::Callback(home) = &self.sink else {
+            return;
+        };
+        let callback = home.lock().take();
         let Some(callback) = callback else {
             // Only one thread dispatches and it does not re-enter, so the callback is home.
             log::error!("{}: callback missing for {event:?}", self.name);
@@ -194,7 +445,7 @@ impl AsyncShared {
         };
         // Puts the callback back even if it panics.
         let mut guard = CallbackGuard {
-            home: &self.callback,
+            home,
             callback: Some(callback),
         };
         if let Some(callback) = guard.callback.as_mut() {
@@ -204,14 +455,11 @@ impl AsyncShared {
 }
 
 /// Takes one event off the socket's backlog when dropped.
-struct Dispatched<'a>(&'a AsyncShared);
+struct Taken<'a>(&'a Shared);
 
-impl Drop for Dispatched<'_> {
+impl Drop for Taken<'_> {
     fn drop(&mut self) {
-        let mut backlog = self.0.backlog.lock();
-        *backlog -= 1;
-        // The worker waits for room, or for the backlog to drain after a violation.
-        self.0.space.notify_one();
+        self.0.taken();
     }
 }
 
@@ -226,63 +474,156 @@ impl Drop for CallbackGuard<'_> {
     }
 }
 
-/// The worker: connect, then read until the connection ends, posting every event.
-fn run(shared: &Arc<AsyncShared>, target: Target, options: &ConnectOptions, checked: &Checked) {
-    let socket = match Socket::open(target, options, checked) {
-        Ok(socket) => socket,
-        Err(error) => {
-            log::debug!("{}: connect failed: {error}", shared.name);
-            let reason = error.to_string();
-            shared.ended.store(true, Ordering::SeqCst);
-            shared.post(Event::Error(error), false);
-            shared.post(Event::Close { code: 1006, reason }, true);
-            return;
-        }
-    };
-    socket.defer_failures();
-    *shared.socket.lock() = Some(socket.clone());
-    // `close` sets `closing` before it looks for the socket, and we set the socket before we
-    // look at `closing`: one of the two sees the other.
-    if shared.closing.load(Ordering::SeqCst) {
-        let _ = socket.close();
-        end(shared, 1000, "closed while connecting".into());
-        return;
-    }
-    shared.post(
-        Event::Open {
-            protocol: socket.protocol().map(str::to_owned),
+/// How a connection ended.
+struct Ending {
+    error: Option<Error>,
+    close: CloseInfo,
+}
+
+/// The worker: (connect,) run the connection, reconnect by policy, until the end.
+fn run(shared: &Arc<Shared>, start: Start, plan: &Plan) {
+    let mut socket = match start {
+        Start::Connected(socket) => socket,
+        Start::Connect => match open(shared, plan, false) {
+            Some(socket) => socket,
+            None => return shared.finish(),
         },
-        false,
-    );
+    };
     loop {
-        match socket.read() {
-            Ok(message) => shared.post(Event::Message(message), false),
-            Err(Error::Closed(info)) => {
-                if !shared.closing.load(Ordering::SeqCst) {
-                    // The peer closed: finish the handshake and release the connection now.
-                    let _ = socket.close();
-                }
-                end(shared, info.code, info.reason);
-                return;
-            }
-            Err(error) => {
-                // A protocol violation or a broken link. The application may still be answering
-                // the messages that came before it (as it would in blocking mode, where it reads
-                // the violation only after them): let it, then fail the connection with the
-                // matching code, wait for the peer's answer, and report.
-                shared.wait_until_dispatched();
-                socket.fail_deferred();
-                let _ = socket.close();
-                let info = socket.close_info();
-                shared.post(Event::Error(error), false);
-                end(shared, info.code, info.reason);
-                return;
-            }
+        let ending = drive(shared, &socket, &plan.keepalive);
+        let again = !shared.closing()
+            && plan
+                .reconnect
+                .as_ref()
+                .is_some_and(|policy| match &ending.error {
+                    Some(error) => is_retryable(error),
+                    None => policy.retries_close(ending.close.code),
+                });
+        if again {
+            shared.set_phase(Phase::Waiting);
         }
+        if let Some(error) = ending.error {
+            shared.post(Event::Error(error), again);
+        }
+        let CloseInfo { code, reason } = ending.close;
+        let close = Event::Close { code, reason };
+        if !again {
+            shared.post_last(close);
+            return shared.finish();
+        }
+        shared.post(close, true);
+        socket = match open(shared, plan, true) {
+            Some(socket) => socket,
+            None => return shared.finish(),
+        };
     }
 }
 
-fn end(shared: &Arc<AsyncShared>, code: u16, reason: String) {
-    shared.ended.store(true, Ordering::SeqCst);
-    shared.post(Event::Close { code, reason }, true);
+/// Opens a connection, retrying by policy (`retry`: a connection was lost just before).
+/// Each failed attempt posts Error and Close, each new one Reconnecting. `None` when the
+/// socket gives up or is being closed.
+fn open(shared: &Arc<Shared>, plan: &Plan, retry: bool) -> Option<Socket> {
+    let mut attempt: u32 = 0;
+    let mut waiting = retry;
+    loop {
+        if waiting {
+            attempt += 1;
+            let policy = plan.reconnect.as_ref()?;
+            let delay = policy.delay(attempt, random_unit());
+            shared.set_phase(Phase::Waiting);
+            shared.post(Event::Reconnecting { attempt, delay }, false);
+            log::debug!("{}: reconnect attempt {attempt} in {delay:?}", shared.name);
+            if shared.wait_or_close(deadline_after(delay)) {
+                return None;
+            }
+        }
+        shared.set_phase(Phase::Connecting { retry: attempt > 0 });
+        let error = match Socket::open(plan.target.clone(), &plan.options, &plan.checked) {
+            Ok(socket) => {
+                shared.set_phase(Phase::Open(socket.clone()));
+                // `close` sets `closing` before it looks at the phase, and the phase is set
+                // before we look at `closing`: one of the two sees the other. A connection
+                // that `close` did not see is closed here.
+                if shared.closing() {
+                    let _ = socket.close();
+                    let reason = "closed while connecting".to_owned();
+                    shared.post_last(Event::Close { code: 1000, reason });
+                    return None;
+                }
+                let protocol = socket.protocol().map(str::to_owned);
+                shared.post(Event::Open { protocol }, false);
+                return Some(socket);
+            }
+            Err(error) => error,
+        };
+        log::debug!("{}: connect failed: {error}", shared.name);
+        let again = !shared.closing()
+            && is_retryable(&error)
+            && plan
+                .reconnect
+                .as_ref()
+                .is_some_and(|policy| policy.allows(attempt + 1));
+        let reason = error.to_string();
+        shared.post(Event::Error(error), again);
+        let close = Event::Close { code: 1006, reason };
+        if !again {
+            shared.post_last(close);
+            return None;
+        }
+        shared.post(close, true);
+        waiting = true;
+    }
+}
+
+/// Runs one connection: reads and posts its messages, keeps it alive, until it ends.
+fn drive(shared: &Arc<Shared>, socket: &Socket, keepalive: &Keepalive) -> Ending {
+    // The worker reads ahead of the application: a violation must not cut off its answers.
+    socket.defer_failures();
+    let mut clock = keepalive.start(Instant::now());
+    loop {
+        let deadline = keepalive.next_deadline(&clock, socket.last_received());
+        let wait = deadline.map_or(Wait::Forever, Wait::Until);
+        match socket.read_wait(wait) {
+            Ok(Some(message)) => shared.post(Event::Message(message), false),
+            Ok(None) => {}
+            Err(Error::Timeout(crate::error::Timeout::Read)) => {
+                match keepalive.check(&mut clock, Instant::now(), socket.last_received()) {
+                    Due::Nothing => {}
+                    Due::Ping => socket.ping(),
+                    Due::Dead(phase) => {
+                        let error = Error::Timeout(phase);
+                        log::debug!("{}: {error}", shared.name);
+                        socket.abort(&error.to_string());
+                        return Ending {
+                            close: socket.close_info(),
+                            error: Some(error),
+                        };
+                    }
+                }
+            }
+            Err(Error::Closed(info)) => {
+                if !shared.closing() {
+                    // The peer closed: finish the handshake and release the connection now.
+                    let _ = socket.close();
+                }
+                return Ending {
+                    error: None,
+                    close: *info,
+                };
+            }
+            Err(error) => {
+                // A violation or a broken link. The application may still be answering the
+                // messages that came before it (as it would in blocking mode, where it reads
+                // the violation only after them): let it, then fail the connection with the
+                // matching code, wait for the peer's answer, and report.
+                shared.wait_until_taken();
+                socket.fail_deferred();
+                let _ = socket.close();
+                return Ending {
+                    close: socket.close_info(),
+                    error: Some(error),
+                };
+            }
+        }
+    }
 }
