@@ -6,9 +6,11 @@
 //! poll(2) on `tcp`, a second handle on the same socket. So a reader waiting for a message
 //! never delays a writer, and a writer waiting for the peer to read never delays a reader.
 //! `read_turn` lets one reader at a time wait for data (two readers would race for one
-//! message); it is the only lock held while waiting, and only other readers and `close` queue
-//! on it. `status` is a leaf lock, never held while taking another.
+//! message) and holds the messages it read ahead; it is the only lock held while waiting, and
+//! only other readers and `close` queue on it. `status` is a leaf lock, never held while
+//! taking another.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -56,7 +58,8 @@ pub struct Socket {
 
 struct Connection {
     ws: Mutex<WebSocket<Stream>>,
-    read_turn: Mutex<()>,
+    /// The reader's turn, and what it read ahead.
+    read_turn: Mutex<ReadAhead>,
     status: Mutex<Status>,
     /// The same TCP socket as inside `ws`: polled and shut down without locking `ws`.
     tcp: TcpStream,
@@ -83,6 +86,20 @@ struct Status {
     /// With deferred failures: the Close frame owed for a violation already reported.
     pending_failure: Option<CloseInfo>,
 }
+
+/// Messages read from the engine but not returned yet, and what came after them.
+#[derive(Default)]
+struct ReadAhead {
+    messages: VecDeque<Message>,
+    /// The peer's Close, already answered.
+    stop: Option<Error>,
+    /// A failure not acted on yet: the connection is failed (Close 1002, 1007, 1009) only when
+    /// the reader reaches it, so the application can answer the messages before it first.
+    failure: Option<tungstenite::Error>,
+}
+
+/// The most messages one lock of the engine reads ahead.
+const READ_AHEAD: usize = 64;
 
 /// How long a read may wait for a message.
 #[derive(Debug, Clone, Copy)]
@@ -160,7 +177,7 @@ impl Socket {
         Ok(Socket {
             conn: Arc::new(Connection {
                 ws: Mutex::new(ws),
-                read_turn: Mutex::new(()),
+                read_turn: Mutex::new(ReadAhead::default()),
                 status: Mutex::new(Status {
                     state: State::Open,
                     close: None,
@@ -622,7 +639,7 @@ impl Connection {
     }
 
     fn read(&self, wait: Wait) -> Result<Option<Message>> {
-        let _turn = match wait {
+        let mut turn = match wait {
             Wait::Forever => self.read_turn.lock(),
             Wait::Until(deadline) => self
                 .read_turn
@@ -634,38 +651,33 @@ impl Connection {
                 None => return self.closed_error().map_or(Ok(None), Err),
             },
         };
+        let deadline = match wait {
+            Wait::Until(deadline) => Some(deadline),
+            Wait::Forever | Wait::No => None,
+        };
         loop {
+            // What was read ahead comes first, then the error that stopped the reading.
+            if let Some(message) = turn.messages.pop_front() {
+                return Ok(Some(message));
+            }
+            if let Some(error) = turn.stop.take() {
+                return Err(error);
+            }
+            if let Some(failure) = turn.failure.take() {
+                // `read_error` locks `ws` itself.
+                return Err(self.read_error(failure));
+            }
             if let Some(error) = self.closed_error() {
                 return Err(error);
             }
-            let result = {
+            let (filled, failure) = {
                 let mut ws = self.ws();
-                let result = ws.read();
-                if let Ok(tungstenite::Message::Close(frame)) = &result {
-                    // Recorded before `ws` is released: a writer that then fails to send must
-                    // find the peer's code, not make one up.
-                    return Err(self.peer_closed(&mut ws, frame.as_ref()));
-                }
-                result
+                self.read_ahead(&mut ws, &mut turn)
             };
-            let deadline = match wait {
-                Wait::Until(deadline) => Some(deadline),
-                Wait::Forever | Wait::No => None,
-            };
-            match result {
-                Ok(frame) => {
-                    if let Some(message) = Message::from_frame(frame) {
-                        log::trace!("{}: received {} bytes", self.url, message.len());
-                        self.messages_received.fetch_add(1, Ordering::Relaxed);
-                        return Ok(Some(message));
-                    }
-                    // A ping or pong: the next read flushes the queued pong. A stream of pings
-                    // must not hold a read past its deadline.
-                    if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                        return Err(Error::Timeout(Timeout::Read));
-                    }
-                }
-                Err(e) if would_block(&e) => {
+            match failure {
+                Some(e) if !would_block(&e) => turn.failure = Some(e),
+                Some(_) if filled => {}
+                Some(_) => {
                     if let Wait::No = wait {
                         return Ok(None);
                     }
@@ -673,9 +685,48 @@ impl Connection {
                         return Err(Error::Timeout(Timeout::Read));
                     }
                 }
-                Err(e) => return Err(self.read_error(e)),
+                // Only pings and pongs came: a stream of them must not hold a read past its
+                // deadline.
+                None if !filled && deadline.is_some_and(|d| Instant::now() >= d) => {
+                    return Err(Error::Timeout(Timeout::Read));
+                }
+                None => {}
             }
         }
+    }
+
+    /// Reads what has arrived, up to [`READ_AHEAD`] messages, into the reader's queue under one
+    /// lock of `ws`: a fast sender's small messages then cost one lock for many. Returns
+    /// whether anything was queued (or the turn was given a closed error), and the
+    /// tungstenite error that stopped the reading, if any (`WouldBlock` when nothing more has
+    /// arrived).
+    fn read_ahead(
+        &self,
+        ws: &mut WebSocket<Stream>,
+        turn: &mut ReadAhead,
+    ) -> (bool, Option<tungstenite::Error>) {
+        let mut filled = false;
+        for _ in 0..READ_AHEAD {
+            match ws.read() {
+                Ok(tungstenite::Message::Close(frame)) => {
+                    // Recorded before `ws` is released: a writer that then fails to send must
+                    // find the peer's code, not make one up.
+                    turn.stop = Some(self.peer_closed(ws, frame.as_ref()));
+                    return (true, None);
+                }
+                Ok(frame) => {
+                    if let Some(message) = Message::from_frame(frame) {
+                        log::trace!("{}: received {} bytes", self.url, message.len());
+                        self.messages_received.fetch_add(1, Ordering::Relaxed);
+                        turn.messages.push_back(message);
+                        filled = true;
+                    }
+                    // A ping or pong: the next read flushes the queued pong.
+                }
+                Err(e) => return (filled, Some(e)),
+            }
+        }
+        (filled, None)
     }
 
     /// The peer sent Close: tungstenite queued our answer; send it without waiting (what does

@@ -525,3 +525,36 @@ fn handles_and_names_share_one_connection() {
     assert!(handle.write("x").unwrap_err().is_closed());
     server.join();
 }
+
+#[test]
+fn an_answer_to_a_message_before_a_violation_goes_out_before_the_close() {
+    let server = ws_server(1, |mut ws| {
+        ws.write(tungstenite::Message::text("answer me")).unwrap();
+        // In the same burst, a frame with a reserved bit set: a violation (1002).
+        let mut bad = Frame::message("bad", OpCode::Data(Data::Text), true);
+        bad.header_mut().rsv2 = true;
+        ws.write(tungstenite::Message::Frame(bad)).unwrap();
+        ws.flush().unwrap();
+        let mut seen = Vec::new();
+        loop {
+            match ws.read() {
+                Ok(tungstenite::Message::Text(text)) => seen.push(text.to_string()),
+                Ok(tungstenite::Message::Close(frame)) => {
+                    seen.push(format!("close {}", frame.map_or(0, |f| u16::from(f.code))));
+                }
+                Ok(_) => {}
+                Err(_) => break seen,
+            }
+        }
+    });
+    let name = connect_to(&server.ws_url("/"), "violation");
+    let question = socket_read(&name).unwrap();
+    socket_write(&name, question.into_text().unwrap() + ": answered").unwrap();
+    let error = socket_read(&name).unwrap_err();
+    assert!(matches!(error, Error::Protocol(_)), "{error:?}");
+    socket_close(&name).unwrap();
+    assert_eq!(
+        server.join().remove(0).unwrap(),
+        ["answer me: answered", "close 1002"]
+    );
+}
