@@ -83,6 +83,11 @@ pub(crate) fn post(delivery: Delivery) {
 /// ```
 pub fn dispatch_pending() -> Result<usize> {
     let _dispatcher = Dispatcher::enter()?;
+    Ok(run_queued())
+}
+
+/// Runs the events queued now (not those that arrive meanwhile); the caller is the dispatcher.
+fn run_queued() -> usize {
     let mut ran = 0;
     for _ in 0..PENDING.load(Ordering::SeqCst) {
         match QUEUE.receiver.try_recv() {
@@ -93,7 +98,7 @@ pub fn dispatch_pending() -> Result<usize> {
             Err(_) => break,
         }
     }
-    Ok(ran)
+    ran
 }
 
 /// Waits up to `timeout` for an event, then runs the callbacks of the events queued, and
@@ -113,14 +118,14 @@ pub fn dispatch_pending() -> Result<usize> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn dispatch_timeout(timeout: Duration) -> Result<usize> {
-    let dispatcher = Dispatcher::enter()?;
-    let first = match QUEUE.receiver.recv_timeout(timeout) {
-        Ok(delivery) => delivery,
-        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return Ok(0),
-    };
-    run(first);
-    drop(dispatcher);
-    Ok(1 + dispatch_pending()?)
+    let _dispatcher = Dispatcher::enter()?;
+    match QUEUE.receiver.recv_timeout(timeout) {
+        Ok(first) => {
+            run(first);
+            Ok(1 + run_queued())
+        }
+        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => Ok(0),
+    }
 }
 
 /// Runs callbacks as events arrive until `done()` returns true, or until no asynchronous
@@ -177,8 +182,9 @@ pub fn dispatch_until(mut done: impl FnMut() -> bool) -> Result<usize> {
 /// events left in the queue (they arrived while it ran). So a loop that dispatches only when
 /// woken never leaves events behind. Replaces any previous hook.
 ///
-/// The hook runs on worker threads: it must be quick and must not dispatch itself (post a
-/// message to the GUI loop, set a flag, write to a pipe).
+/// The hook runs on worker threads (and on the dispatching thread, as a `dispatch_*` call
+/// returns with events left): it must be quick and must not dispatch itself (post a message to
+/// the GUI loop, set a flag, write to a pipe).
 ///
 /// # Examples
 /// ```

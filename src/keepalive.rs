@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::error::Timeout;
+use crate::stream::later;
 
 /// The keepalive settings of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +39,7 @@ impl Keepalive {
 
     pub(crate) fn start(&self, now: Instant) -> Clock {
         Clock {
-            next_ping: self.ping_interval.map(|interval| now + interval),
+            next_ping: self.ping_interval.map(|interval| later(now, interval)),
             unanswered_since: None,
         }
     }
@@ -46,20 +47,20 @@ impl Keepalive {
     /// What is due at `now`, given when the last byte arrived. Any traffic answers a ping.
     pub(crate) fn check(&self, clock: &mut Clock, now: Instant, last_received: Instant) -> Due {
         if let Some(idle) = self.idle_timeout {
-            if now >= last_received + idle {
+            if now >= later(last_received, idle) {
                 return Due::Dead(Timeout::Idle);
             }
         }
         if let Some(sent) = clock.unanswered_since {
             if last_received >= sent {
                 clock.unanswered_since = None;
-            } else if now >= sent + self.ping_timeout {
+            } else if now >= later(sent, self.ping_timeout) {
                 return Due::Dead(Timeout::Pong);
             }
         }
         match (clock.next_ping, self.ping_interval) {
             (Some(next), Some(interval)) if now >= next => {
-                clock.next_ping = Some(now + interval);
+                clock.next_ping = Some(later(now, interval));
                 clock.unanswered_since.get_or_insert(now);
                 Due::Ping
             }
@@ -70,8 +71,10 @@ impl Keepalive {
     /// When something may next be due; `None` when keepalive is off.
     pub(crate) fn next_deadline(&self, clock: &Clock, last_received: Instant) -> Option<Instant> {
         [
-            self.idle_timeout.map(|idle| last_received + idle),
-            clock.unanswered_since.map(|sent| sent + self.ping_timeout),
+            self.idle_timeout.map(|idle| later(last_received, idle)),
+            clock
+                .unanswered_since
+                .map(|sent| later(sent, self.ping_timeout)),
             clock.next_ping,
         ]
         .into_iter()
@@ -146,6 +149,19 @@ mod tests {
             keepalive.check(&mut clock, t0 + 500 * MS, heard),
             Due::Dead(Timeout::Idle)
         );
+    }
+
+    #[test]
+    fn huge_durations_mean_never_and_do_not_overflow() {
+        let forever = Keepalive {
+            ping_interval: Some(Duration::MAX),
+            ping_timeout: Duration::MAX,
+            idle_timeout: Some(Duration::MAX),
+        };
+        let t0 = Instant::now();
+        let mut clock = forever.start(t0);
+        assert!(forever.next_deadline(&clock, t0).is_some());
+        assert_eq!(forever.check(&mut clock, t0 + 1000 * MS, t0), Due::Nothing);
     }
 
     #[test]

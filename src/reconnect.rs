@@ -10,10 +10,12 @@ use crate::error::{Error, Result};
 ///
 /// Given to [`ConnectOptions::reconnect`](crate::ConnectOptions::reconnect). After an
 /// unexpected loss — the link broke, the peer vanished or broke the protocol, a keepalive
-/// timeout, or a close by the server with a code other than 1000 — the socket reconnects to the
-/// same URL with the same options, under the same name and callback. The delay before attempt
-/// `n` is `min_delay × factor^(n-1)`, at most `max_delay`, minus a random part of up to
-/// `jitter` of it, so that many clients do not come back at the same instant.
+/// timeout, or a close by the server with a code other than 1000 (or 1005, no code) — the
+/// socket reconnects to the same URL with the same options, under the same name and callback.
+/// The delay before attempt `n` is `min_delay × factor^(n-1)`, at most `max_delay`, minus a
+/// random part of up to `jitter` of it, so that many clients do not come back at the same
+/// instant. The delay keeps growing across connections that drop again quickly, and starts
+/// again from `min_delay` once a connection has stayed up for `max_delay`.
 ///
 /// Never retried: `socket_close`, a refusal by the access policy, a TLS failure (an untrusted
 /// certificate stays untrusted), an HTTP 4xx answer to the upgrade, a rejected subprotocol. A
@@ -130,6 +132,11 @@ impl Reconnect {
         Ok(())
     }
 
+    /// How long a connection must stay up for the backoff to start again from `min_delay`.
+    pub(crate) fn steady_after(&self) -> Duration {
+        self.max_delay
+    }
+
     /// Whether attempt number `attempt` (1 for the first after a loss) may be made.
     pub(crate) fn allows(&self, attempt: u32) -> bool {
         self.max_attempts.is_none_or(|max| attempt <= max)
@@ -140,12 +147,13 @@ impl Reconnect {
         let exponent = attempt.saturating_sub(1).min(64) as i32;
         let grown = self.min_delay.as_secs_f64() * self.factor.powi(exponent);
         let capped = grown.min(self.max_delay.as_secs_f64());
-        Duration::from_secs_f64(capped * (1.0 - self.jitter * random))
+        Duration::try_from_secs_f64(capped * (1.0 - self.jitter * random)).unwrap_or(self.max_delay)
     }
 
-    /// Whether a connection that the server closed with `code` is opened again.
+    /// Whether a connection that the server closed with `code` is opened again: a normal
+    /// close (1000, or a Close frame without a code, 1005) only when asked.
     pub(crate) fn retries_close(&self, code: u16) -> bool {
-        code != 1000 || self.after_normal_close
+        !matches!(code, 1000 | 1005) || self.after_normal_close
     }
 }
 
@@ -186,6 +194,11 @@ mod tests {
         let delays: Vec<u128> = (1..=6).map(|n| policy.delay(n, 0.5).as_millis()).collect();
         assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
         assert!(policy.delay(u32::MAX, 0.0) <= Duration::from_millis(1000));
+        let forever = Reconnect::new()
+            .min_delay(Duration::MAX)
+            .max_delay(Duration::MAX)
+            .jitter(0.0);
+        assert_eq!(forever.delay(3, 0.0), Duration::MAX);
     }
 
     #[test]
@@ -243,6 +256,7 @@ mod tests {
         assert!(is_retryable(&Error::Timeout(Timeout::Pong)));
         assert!(is_retryable(&Error::closed(1006, "lost")));
         assert!(!Reconnect::new().retries_close(1000));
+        assert!(!Reconnect::new().retries_close(1005));
         assert!(Reconnect::new().retries_close(1001));
         assert!(Reconnect::new()
             .after_normal_close(true)

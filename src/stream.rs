@@ -123,9 +123,13 @@ pub(crate) fn is_peer_gone(kind: io::ErrorKind) -> bool {
 /// The instant `timeout` from now; a timeout too large to represent (such as `Duration::MAX`,
 /// meaning "no limit") gives an instant decades away instead of overflowing.
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    later(Instant::now(), timeout)
+}
+
+/// `start + duration`, with durations too large to represent cut to a century.
+pub(crate) fn later(start: Instant, duration: Duration) -> Instant {
     const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-    let now = Instant::now();
-    now.checked_add(timeout.min(FAR)).unwrap_or(now)
+    start.checked_add(duration.min(FAR)).unwrap_or(start)
 }
 
 /// What to wait for on a socket.

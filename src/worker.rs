@@ -99,7 +99,6 @@ pub(crate) struct Shared {
 }
 
 /// Where the worker is.
-#[derive(Clone)]
 enum Phase {
     /// Opening a connection; `retry` when it is not the first.
     Connecting {
@@ -108,8 +107,15 @@ enum Phase {
     Open(Socket),
     /// Waiting before the next attempt.
     Waiting,
-    /// No more connections; the last one, if any, still tells how it ended.
-    Ended(Option<Socket>),
+    /// No more connections. What the last one was is kept, not the connection itself, so its
+    /// descriptors are released.
+    Ended(Option<Box<Last>>),
+}
+
+/// How the last connection of an ended socket ended, and what it was.
+struct Last {
+    close: CloseInfo,
+    info: ConnectionInfo,
 }
 
 impl std::fmt::Debug for ManagedSocket {
@@ -200,12 +206,8 @@ impl ManagedSocket {
         matches!(self.shared.sink, Sink::Callback(_))
     }
 
-    fn phase(&self) -> Phase {
-        self.shared.phase.lock().clone()
-    }
-
     pub(crate) fn state(&self) -> State {
-        match self.phase() {
+        match &*self.shared.phase.lock() {
             Phase::Open(socket) => socket.state(),
             Phase::Connecting { retry: false } => State::Connecting,
             Phase::Connecting { retry: true } | Phase::Waiting => State::Reconnecting,
@@ -215,22 +217,28 @@ impl ManagedSocket {
 
     /// The open connection, or the error that says why there is none.
     fn socket(&self) -> Result<Socket> {
-        match self.phase() {
-            Phase::Open(socket) | Phase::Ended(Some(socket)) => Ok(socket),
-            Phase::Ended(None) => Err(Error::Closed(Box::new(self.last_close()))),
-            _ => Err(Error::NotOpen(self.state())),
+        match &*self.shared.phase.lock() {
+            Phase::Open(socket) => Ok(socket.clone()),
+            Phase::Ended(last) => Err(Error::Closed(Box::new(match last {
+                Some(last) => last.close.clone(),
+                None => CloseInfo {
+                    code: 1006,
+                    reason: "the connection could not be opened".into(),
+                },
+            }))),
+            Phase::Connecting { retry: false } => Err(Error::NotOpen(State::Connecting)),
+            Phase::Connecting { retry: true } | Phase::Waiting => {
+                Err(Error::NotOpen(State::Reconnecting))
+            }
         }
     }
 
-    fn last_close(&self) -> CloseInfo {
-        let closed = match &self.shared.sink {
-            Sink::Inbox(inbox) => inbox.state.lock().closed.clone(),
-            Sink::Callback(_) => None,
-        };
-        closed.unwrap_or_else(|| CloseInfo {
-            code: 1006,
-            reason: "the connection could not be opened".into(),
-        })
+    /// What the last connection of an ended socket was.
+    fn last_info(&self) -> Option<ConnectionInfo> {
+        match &*self.shared.phase.lock() {
+            Phase::Ended(Some(last)) => Some(last.info.clone()),
+            _ => None,
+        }
     }
 
     pub(crate) fn write(&self, message: Message) -> Result<()> {
@@ -238,13 +246,20 @@ impl ManagedSocket {
     }
 
     pub(crate) fn info(&self) -> Result<ConnectionInfo> {
-        Ok(self.socket()?.info())
+        match self.last_info() {
+            Some(info) => Ok(info),
+            None => Ok(self.socket()?.info()),
+        }
     }
 
     pub(crate) fn protocol(&self) -> Result<Option<String>> {
-        match self.phase() {
-            Phase::Ended(None) => Ok(None),
-            _ => Ok(self.socket()?.protocol().map(str::to_owned)),
+        if let Some(info) = self.last_info() {
+            return Ok(info.protocol);
+        }
+        match self.socket() {
+            Ok(socket) => Ok(socket.protocol().map(str::to_owned)),
+            Err(Error::Closed(_)) => Ok(None),
+            Err(error) => Err(error),
         }
     }
 
@@ -308,10 +323,22 @@ impl ManagedSocket {
             let _backlog = self.shared.backlog.lock();
             self.shared.space.notify_all();
         }
-        match self.phase() {
-            Phase::Connecting { .. } => return Ok(()),
-            Phase::Open(socket) => socket.close_with(code, reason)?,
-            Phase::Waiting | Phase::Ended(_) => {}
+        let open = match &*self.shared.phase.lock() {
+            Phase::Connecting { .. } => None,
+            Phase::Open(socket) => Some(Some(socket.clone())),
+            Phase::Waiting | Phase::Ended(_) => Some(None),
+        };
+        let Some(open) = open else {
+            // The worker is inside a connect: it closes what it opens and ends by itself.
+            // Blocked readers learn of the close now, not when that connect gives up.
+            self.shared.end_inbox(CloseInfo {
+                code,
+                reason: reason.to_owned(),
+            });
+            return Ok(());
+        };
+        if let Some(socket) = open {
+            socket.close_with(code, reason)?;
         }
         let worker = self.shared.worker.lock().take();
         if let Some(worker) = worker {
@@ -371,9 +398,36 @@ impl Shared {
                 last,
             }),
             Sink::Inbox(inbox) => {
-                inbox.state.lock().events.push_back(event);
-                inbox.ready.notify_one();
+                let mut state = inbox.state.lock();
+                if state.finished {
+                    // `socket_close` already told the readers; this is the closed socket's
+                    // last word.
+                    drop(state);
+                    self.taken();
+                    return;
+                }
+                state.events.push_back(event);
+                // In the same lock section as the last event, so that no read sees the last
+                // event and then an inbox that is not finished.
+                state.finished |= last;
+                drop(state);
+                if last {
+                    inbox.ready.notify_all();
+                } else {
+                    inbox.ready.notify_one();
+                }
             }
+        }
+    }
+
+    /// Ends a blocking socket's inbox now with `close`, for `socket_close` during a connect.
+    fn end_inbox(&self, close: CloseInfo) {
+        if let Sink::Inbox(inbox) = &self.sink {
+            let mut state = inbox.state.lock();
+            state.closed.get_or_insert(close);
+            state.finished = true;
+            drop(state);
+            inbox.ready.notify_all();
         }
     }
 
@@ -382,8 +436,14 @@ impl Shared {
     fn finish(self: &Arc<Self>) {
         {
             let mut phase = self.phase.lock();
+            if let Phase::Ended(_) = *phase {
+                return;
+            }
             let last = match &*phase {
-                Phase::Open(socket) => Some(socket.clone()),
+                Phase::Open(socket) => Some(Box::new(Last {
+                    close: socket.close_info(),
+                    info: socket.info(),
+                })),
                 _ => None,
             };
             *phase = Phase::Ended(last);
@@ -480,16 +540,30 @@ struct Ending {
     close: CloseInfo,
 }
 
+/// Ends the socket even if the worker panics (a wake hook, say), so that readers and the
+/// dispatcher are not left waiting for a last event that would never come.
+struct FinishOnDrop<'a>(&'a Arc<Shared>);
+
+impl Drop for FinishOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
 /// The worker: (connect,) run the connection, reconnect by policy, until the end.
 fn run(shared: &Arc<Shared>, start: Start, plan: &Plan) {
+    let _finish = FinishOnDrop(shared);
+    // Backoff steps: they keep growing across connections that drop again quickly.
+    let mut steps = 0;
     let mut socket = match start {
         Start::Connected(socket) => socket,
-        Start::Connect => match open(shared, plan, false) {
+        Start::Connect => match open(shared, plan, false, &mut steps) {
             Some(socket) => socket,
-            None => return shared.finish(),
+            None => return,
         },
     };
     loop {
+        let opened = Instant::now();
         let ending = drive(shared, &socket, &plan.keepalive);
         let again = !shared.closing()
             && plan
@@ -499,6 +573,11 @@ fn run(shared: &Arc<Shared>, start: Start, plan: &Plan) {
                     Some(error) => is_retryable(error),
                     None => policy.retries_close(ending.close.code),
                 });
+        if let Some(policy) = &plan.reconnect {
+            if opened.elapsed() >= policy.steady_after() {
+                steps = 0;
+            }
+        }
         if again {
             shared.set_phase(Phase::Waiting);
         }
@@ -509,27 +588,28 @@ fn run(shared: &Arc<Shared>, start: Start, plan: &Plan) {
         let close = Event::Close { code, reason };
         if !again {
             shared.post_last(close);
-            return shared.finish();
+            return;
         }
         shared.post(close, true);
-        socket = match open(shared, plan, true) {
+        socket = match open(shared, plan, true, &mut steps) {
             Some(socket) => socket,
-            None => return shared.finish(),
+            None => return,
         };
     }
 }
 
 /// Opens a connection, retrying by policy (`retry`: a connection was lost just before).
 /// Each failed attempt posts Error and Close, each new one Reconnecting. `None` when the
-/// socket gives up or is being closed.
-fn open(shared: &Arc<Shared>, plan: &Plan, retry: bool) -> Option<Socket> {
+/// socket gives up or is being closed. `steps` counts the backoff steps taken so far.
+fn open(shared: &Arc<Shared>, plan: &Plan, retry: bool, steps: &mut u32) -> Option<Socket> {
     let mut attempt: u32 = 0;
     let mut waiting = retry;
     loop {
         if waiting {
             attempt += 1;
+            *steps = steps.saturating_add(1);
             let policy = plan.reconnect.as_ref()?;
-            let delay = policy.delay(attempt, random_unit());
+            let delay = policy.delay(*steps, random_unit());
             shared.set_phase(Phase::Waiting);
             shared.post(Event::Reconnecting { attempt, delay }, false);
             log::debug!("{}: reconnect attempt {attempt} in {delay:?}", shared.name);
@@ -583,31 +663,24 @@ fn drive(shared: &Arc<Shared>, socket: &Socket, keepalive: &Keepalive) -> Ending
     loop {
         let deadline = keepalive.next_deadline(&clock, socket.last_received());
         let wait = deadline.map_or(Wait::Forever, Wait::Until);
-        match socket.read_wait(wait) {
-            Ok(Some(message)) => shared.post(Event::Message(message), false),
-            Ok(None) => {}
-            Err(Error::Timeout(crate::error::Timeout::Read)) => {
-                match keepalive.check(&mut clock, Instant::now(), socket.last_received()) {
-                    Due::Nothing => {}
-                    Due::Ping => socket.ping(),
-                    Due::Dead(phase) => {
-                        let error = Error::Timeout(phase);
-                        log::debug!("{}: {error}", shared.name);
-                        socket.abort(&error.to_string());
-                        return Ending {
-                            close: socket.close_info(),
-                            error: Some(error),
-                        };
-                    }
-                }
+        let due = match socket.read_wait(wait) {
+            Ok(Some(message)) => {
+                shared.post(Event::Message(message), false);
+                // A busy connection keeps the reads from timing out: look at the clock
+                // anyway, so pings still go out on time.
+                deadline.is_some_and(|deadline| Instant::now() >= deadline)
             }
+            Ok(None) => false,
+            Err(Error::Timeout(crate::error::Timeout::Read)) => true,
             Err(Error::Closed(info)) => {
                 if !shared.closing() {
                     // The peer closed: finish the handshake and release the connection now.
                     let _ = socket.close();
                 }
+                // A connection lost without a Close frame is abnormal: an Error comes first.
+                let lost = info.code == 1006 && !shared.closing();
                 return Ending {
-                    error: None,
+                    error: lost.then(|| Error::Closed(info.clone())),
                     close: *info,
                 };
             }
@@ -623,6 +696,21 @@ fn drive(shared: &Arc<Shared>, socket: &Socket, keepalive: &Keepalive) -> Ending
                     close: socket.close_info(),
                     error: Some(error),
                 };
+            }
+        };
+        if due {
+            match keepalive.check(&mut clock, Instant::now(), socket.last_received()) {
+                Due::Nothing => {}
+                Due::Ping => socket.ping(),
+                Due::Dead(phase) => {
+                    let error = Error::Timeout(phase);
+                    log::debug!("{}: {error}", shared.name);
+                    socket.abort(&error.to_string());
+                    return Ending {
+                        close: socket.close_info(),
+                        error: Some(error),
+                    };
+                }
             }
         }
     }

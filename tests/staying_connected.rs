@@ -476,3 +476,174 @@ fn keepalive_and_reconnect_options_are_checked() {
     let error = Socket::connect_with(&url, &ConnectOptions::new().ping_interval(MS)).unwrap_err();
     assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
 }
+
+#[test]
+fn huge_keepalive_and_reconnect_values_mean_never_and_do_not_panic() {
+    let server = ws_server(1, echo);
+    let name = unique_name("forever");
+    let options = ConnectOptions::new()
+        .ping_interval(Duration::MAX)
+        .ping_timeout(Duration::MAX)
+        .idle_timeout(Duration::MAX)
+        .reconnect(
+            Reconnect::new()
+                .min_delay(Duration::MAX)
+                .max_delay(Duration::MAX)
+                .jitter(0.0),
+        );
+    websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+    socket_write(&name, "still alive").unwrap();
+    assert_eq!(
+        socket_read_timeout(&name, HANG_GUARD).unwrap(),
+        Message::from("still alive")
+    );
+    socket_close(&name).unwrap();
+    server.join();
+
+    // A lost connection then waits "forever" to reconnect; closing ends that at once.
+    let server = ws_server(1, drop);
+    let name = unique_name("forever-reconnect");
+    websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+    server.join();
+    let deadline = Instant::now() + HANG_GUARD;
+    while socket_state(&name).unwrap() != State::Reconnecting {
+        assert!(Instant::now() < deadline, "hang guard: never reconnecting");
+        thread::yield_now();
+    }
+    socket_close(&name).unwrap();
+}
+
+#[test]
+fn pings_go_out_on_time_while_the_server_floods_us() {
+    let server = ws_server(1, |mut ws| {
+        ws.get_mut().set_nonblocking(true).unwrap();
+        let started = Instant::now();
+        let mut pings = 0;
+        while pings < 3 {
+            assert!(started.elapsed() < HANG_GUARD, "no pings while flooding");
+            // Keep the client busy: a message whenever the previous one is out.
+            if ws.flush().is_ok() {
+                let _ = ws.write(tungstenite::Message::text("flood"));
+            }
+            match ws.read() {
+                Ok(message) if message.is_ping() => pings += 1,
+                _ => {}
+            }
+        }
+        ws.get_mut().set_nonblocking(false).unwrap();
+        let _ = ws.close(Some(CloseFrame {
+            code: 4000.into(),
+            reason: "three pings".into(),
+        }));
+        while ws.read().is_ok() {}
+    });
+    let name = unique_name("flooded");
+    let options = ConnectOptions::new().ping_interval(20 * MS);
+    websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+    let ended = loop {
+        match socket_read_timeout(&name, HANG_GUARD) {
+            Ok(_) => continue,
+            Err(error) => break error,
+        }
+    };
+    assert_eq!(ended.close_code(), Some(4000), "{ended:?}");
+    socket_close(&name).unwrap();
+    server.join();
+}
+
+#[test]
+fn a_connection_lost_without_close_gives_error_then_close_in_async_mode() {
+    let _serial = serial();
+    let server = ws_server(1, |mut ws| {
+        ws.send(tungstenite::Message::text("hi")).unwrap();
+        rustix::net::sockopt::set_socket_linger(ws.get_ref(), Some(Duration::ZERO)).unwrap();
+    });
+    let name = unique_name("lost-async");
+    let log = Log::default();
+    let record = log.clone();
+    websocket_client_connect_async_url(&name, move |_, e| record.record(&e), &server.ws_url("/"))
+        .unwrap();
+    dispatch_until(|| false).unwrap();
+    let events = log.events();
+    assert_eq!(events[..2], ["open", "message hi"], "{events:?}");
+    assert!(
+        events[2].starts_with("error connection closed (code 1006"),
+        "{events:?}"
+    );
+    assert_eq!(events[3], "close 1006");
+    assert_eq!(events.len(), 4);
+    socket_close(&name).unwrap();
+    server.join();
+}
+
+#[test]
+fn socket_close_during_a_reconnect_wakes_a_blocked_reader_at_once() {
+    let (accepted_tx, accepted_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let first = AtomicBool::new(true);
+    let server = raw_server(2, move |stream| {
+        if first.swap(false, Ordering::SeqCst) {
+            drop(tungstenite::accept(stream).unwrap()); // lost at once
+        } else {
+            // The reconnect hangs in its handshake until the test is done.
+            accepted_tx.send(()).unwrap();
+            let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        }
+    });
+    let name = unique_name("close-while-reconnecting");
+    let options = ConnectOptions::new().reconnect(quick_reconnect());
+    websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+    let reader = {
+        let name = name.clone();
+        thread::spawn(move || socket_read(&name))
+    };
+    accepted_rx.recv_timeout(HANG_GUARD).unwrap();
+    socket_close(&name).unwrap();
+    let error = reader.join().unwrap().unwrap_err();
+    assert_eq!(error.close_code(), Some(1000), "{error:?}");
+    release_tx.send(()).unwrap();
+    server.join();
+}
+
+#[test]
+fn after_the_last_close_reads_keep_saying_closed() {
+    for _ in 0..20 {
+        let server = ws_server(1, |mut ws| {
+            ws.send(tungstenite::Message::text("bye")).unwrap();
+            ws.close(Some(CloseFrame {
+                code: 1000.into(),
+                reason: "done".into(),
+            }))
+            .unwrap();
+            while ws.read().is_ok() {}
+        });
+        let name = unique_name("closed-stays-closed");
+        let options = ConnectOptions::new().ping_interval(Duration::from_secs(60));
+        websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+        assert_eq!(socket_read(&name).unwrap(), Message::from("bye"));
+        assert_eq!(socket_read(&name).unwrap_err().close_code(), Some(1000));
+        let again = socket_try_read(&name);
+        assert!(
+            matches!(&again, Err(e) if e.close_code() == Some(1000)),
+            "{again:?}"
+        );
+        socket_close(&name).unwrap();
+        server.join();
+    }
+}
+
+#[test]
+fn a_close_without_a_code_is_a_normal_close_and_not_retried() {
+    let server = ws_server(1, |mut ws| {
+        ws.close(None).unwrap();
+        while ws.read().is_ok() {}
+    });
+    let name = unique_name("no-code-no-retry");
+    let options = ConnectOptions::new().reconnect(quick_reconnect());
+    websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+    assert_eq!(socket_read(&name).unwrap_err().close_code(), Some(1005));
+    assert_eq!(socket_state(&name).unwrap(), State::Closed);
+    socket_close(&name).unwrap();
+    server.join();
+}
