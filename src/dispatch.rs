@@ -4,12 +4,13 @@
 //! the `dispatch_*` functions, on the thread that calls them, with no lock of this crate held,
 //! so a callback may call any function of the library.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
 
@@ -17,12 +18,20 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::worker::Shared;
 
-/// One event on its way to a socket's callback, or the mark that no more will come.
+/// Events of one socket on their way to its callback (a worker posts everything it has read
+/// ahead at once), or, with no event, the mark that no more will come.
 pub(crate) struct Delivery {
     pub(crate) target: Arc<Shared>,
-    pub(crate) event: Option<Event>,
-    /// After this, the socket no longer counts as live.
+    pub(crate) events: VecDeque<Event>,
+    /// After these, the socket no longer counts as live.
     pub(crate) last: bool,
+}
+
+impl Delivery {
+    /// What it counts for in [`pending_events`]: its events, or 1 for an end mark.
+    fn weight(&self) -> usize {
+        self.events.len().max(1)
+    }
 }
 
 struct Queue {
@@ -43,6 +52,9 @@ static WAKE_HOOK: RwLock<Option<WakeHook>> = RwLock::new(None);
 /// The thread that is dispatching, if any: callbacks of one socket must not run on two
 /// threads at once, nor re-enter the dispatcher.
 static DISPATCHER: Mutex<Option<ThreadId>> = Mutex::new(None);
+/// What a dispatch left of a delivery (its condition held, or a callback panicked): it comes
+/// before anything in the queue. Only the dispatcher touches it.
+static FRONT: Mutex<VecDeque<Delivery>> = Mutex::new(VecDeque::new());
 
 /// Counts a new asynchronous socket as live until its last event is dispatched.
 pub(crate) fn socket_started() {
@@ -58,7 +70,7 @@ pub(crate) fn socket_stopped() {
 /// empty.
 pub(crate) fn post(delivery: Delivery) {
     // Counted before it is visible, so a dispatcher never takes an uncounted event.
-    let was_empty = PENDING.fetch_add(1, Ordering::SeqCst) == 0;
+    let was_empty = PENDING.fetch_add(delivery.weight(), Ordering::SeqCst) == 0;
     // The receiver lives in a static: the channel cannot be disconnected.
     let _ = QUEUE.sender.send(delivery);
     if was_empty {
@@ -88,17 +100,37 @@ pub fn dispatch_pending() -> Result<usize> {
 
 /// Runs the events queued now (not those that arrive meanwhile); the caller is the dispatcher.
 fn run_queued() -> usize {
+    let queued = PENDING.load(Ordering::SeqCst);
     let mut ran = 0;
-    for _ in 0..PENDING.load(Ordering::SeqCst) {
-        match QUEUE.receiver.try_recv() {
-            Ok(delivery) => {
-                run(delivery);
-                ran += 1;
-            }
-            Err(_) => break,
-        }
+    let mut taken = 0;
+    while taken < queued {
+        let Some(delivery) = next(Take::Now) else {
+            break;
+        };
+        taken += delivery.weight();
+        ran += run(delivery, &mut || false);
     }
     ran
+}
+
+/// How [`next`] may wait.
+enum Take {
+    Now,
+    Within(Duration),
+    Whenever,
+}
+
+/// The next delivery: what a dispatch left first, then the queue.
+fn next(take: Take) -> Option<Delivery> {
+    if let Some(delivery) = FRONT.lock().pop_front() {
+        return Some(delivery);
+    }
+    match take {
+        Take::Now => QUEUE.receiver.try_recv().ok(),
+        Take::Within(timeout) => QUEUE.receiver.recv_timeout(timeout).ok(),
+        // The receiver lives in a static: the channel cannot be disconnected.
+        Take::Whenever => QUEUE.receiver.recv().ok(),
+    }
 }
 
 /// Waits up to `timeout` for an event, then runs the callbacks of the events queued, and
@@ -119,12 +151,12 @@ fn run_queued() -> usize {
 /// ```
 pub fn dispatch_timeout(timeout: Duration) -> Result<usize> {
     let _dispatcher = Dispatcher::enter()?;
-    match QUEUE.receiver.recv_timeout(timeout) {
-        Ok(first) => {
-            run(first);
-            Ok(1 + run_queued())
+    match next(Take::Within(timeout)) {
+        Some(first) => {
+            let ran = run(first, &mut || false);
+            Ok(ran + run_queued())
         }
-        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => Ok(0),
+        None => Ok(0),
     }
 }
 
@@ -165,12 +197,9 @@ pub fn dispatch_until(mut done: impl FnMut() -> bool) -> Result<usize> {
             break;
         }
         // A live socket always ends with a last event, so this wait ends too.
-        match QUEUE.receiver.recv() {
-            Ok(delivery) => {
-                run(delivery);
-                ran += 1;
-            }
-            Err(_) => break,
+        match next(Take::Whenever) {
+            Some(delivery) => ran += run(delivery, &mut done),
+            None => break,
         }
     }
     Ok(ran)
@@ -249,17 +278,40 @@ fn wake() {
     }
 }
 
-fn run(delivery: Delivery) {
-    PENDING.fetch_sub(1, Ordering::SeqCst);
-    let Delivery {
-        target,
-        event,
-        last,
-    } = delivery;
-    if last {
-        LIVE.fetch_sub(1, Ordering::SeqCst);
+/// Runs a delivery's callbacks, until `stop()` holds after one; returns how many ran. What
+/// is left (stopped early, or a callback panicked) goes back to the front of the queue.
+fn run(delivery: Delivery, stop: &mut dyn FnMut() -> bool) -> usize {
+    let mut batch = Batch {
+        delivery: Some(delivery),
+        ran: 0,
+    };
+    if let Some(delivery) = batch.delivery.as_mut() {
+        let Delivery { target, events, .. } = delivery;
+        target.deliver(events, &mut batch.ran, stop);
     }
-    if let Some(event) = event {
-        target.deliver(event);
+    batch.ran
+}
+
+/// Settles the counts for a delivery once its callbacks ran, even during a panic.
+struct Batch {
+    delivery: Option<Delivery>,
+    ran: usize,
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let Some(delivery) = self.delivery.take() else {
+            return;
+        };
+        if delivery.events.is_empty() {
+            // Its events all ran (or it was an end mark, counted as one).
+            PENDING.fetch_sub(self.ran.max(1), Ordering::SeqCst);
+            if delivery.last {
+                LIVE.fetch_sub(1, Ordering::SeqCst);
+            }
+        } else {
+            PENDING.fetch_sub(self.ran, Ordering::SeqCst);
+            FRONT.lock().push_front(delivery);
+        }
     }
 }

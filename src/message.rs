@@ -74,14 +74,8 @@ impl Message {
     /// Converts a received data frame; `None` for control frames.
     pub(crate) fn from_frame(frame: tungstenite::Message) -> Option<Message> {
         match frame {
-            // `Bytes` into `Vec` reuses the allocation when the buffer is not shared; the text
-            // was validated by tungstenite, so the check in `String::from_utf8` cannot fail.
-            tungstenite::Message::Text(text) => {
-                let bytes: Vec<u8> = tungstenite::Bytes::from(text).into();
-                Some(Message::Text(String::from_utf8(bytes).unwrap_or_else(
-                    |e| String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                )))
-            }
+            // Validated by tungstenite already: one copy, no second pass over the text.
+            tungstenite::Message::Text(text) => Some(Message::Text(text.as_str().to_owned())),
             tungstenite::Message::Binary(bytes) => Some(Message::Binary(bytes.into())),
             _ => None,
         }

@@ -2,7 +2,12 @@
 //!
 //! Map operations only: the lock is held for a lookup, an insert or a removal, never across
 //! network I/O, so one slow server cannot stall the other sockets.
+//!
+//! A thread that uses one name again and again (a read loop) finds it in a per-thread cache,
+//! without hashing the name or taking the lock: every change to the map bumps a generation
+//! counter, and a cached entry is used only while the generation has not moved.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -10,11 +15,57 @@ use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
-use crate::socket::Socket;
-use crate::worker::ManagedSocket;
+use crate::socket::{Socket, WeakSocket};
+use crate::worker::{ManagedSocket, WeakManaged};
 
 static SOCKETS: Lazy<Mutex<HashMap<String, Slot>>> = Lazy::new(Default::default);
 static NEXT_TICKET: AtomicU64 = AtomicU64::new(1);
+/// Bumped under the map's lock by every change to the map.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The last name this thread looked up, with the generation it was valid at. It holds weak
+/// references: a cache must not keep a closed socket (and its descriptors) alive.
+struct Cached {
+    generation: u64,
+    name: String,
+    ticket: u64,
+    entry: WeakEntry,
+}
+
+enum WeakEntry {
+    Connecting,
+    Blocking(WeakSocket),
+    Managed(WeakManaged),
+}
+
+impl Entry {
+    fn downgrade(&self) -> WeakEntry {
+        match self {
+            Entry::Connecting => WeakEntry::Connecting,
+            Entry::Blocking(socket) => WeakEntry::Blocking(socket.downgrade()),
+            Entry::Managed(socket) => WeakEntry::Managed(socket.downgrade()),
+        }
+    }
+}
+
+impl WeakEntry {
+    fn upgrade(&self) -> Option<Entry> {
+        Some(match self {
+            WeakEntry::Connecting => Entry::Connecting,
+            WeakEntry::Blocking(socket) => Entry::Blocking(socket.upgrade()?),
+            WeakEntry::Managed(socket) => Entry::Managed(socket.upgrade()?),
+        })
+    }
+}
+
+thread_local! {
+    static LAST_LOOKUP: RefCell<Option<Cached>> = const { RefCell::new(None) };
+}
+
+/// Records a change to the map; call with its lock held.
+fn changed() {
+    GENERATION.fetch_add(1, Ordering::Release);
+}
 
 /// An entry, with the ticket of the connect call that created it: a later entry under the
 /// same name has another ticket, so a stale reservation or release cannot touch it.
@@ -52,6 +103,7 @@ pub(crate) fn reserve(name: &str) -> Result<Reservation> {
     let ticket = NEXT_TICKET.fetch_add(1, Ordering::Relaxed);
     let entry = Entry::Connecting;
     sockets.insert(name.to_owned(), Slot { ticket, entry });
+    changed();
     Ok(Reservation {
         name: name.to_owned(),
         ticket,
@@ -68,6 +120,7 @@ impl Reservation {
             Some(slot) if slot.ticket == self.ticket => {
                 slot.entry = entry;
                 self.filled = true;
+                changed();
                 Ok(())
             }
             _ => Err(entry),
@@ -85,10 +138,33 @@ impl Drop for Reservation {
 
 /// What `name` refers to and its ticket, or [`Error::NotFound`].
 pub(crate) fn lookup(name: &str) -> Result<(u64, Entry)> {
-    match SOCKETS.lock().get(name) {
-        Some(slot) => Ok((slot.ticket, slot.entry.clone())),
-        None => Err(Error::NotFound(name.into())),
+    // No change since the cached lookup means the same answer as the map would give now.
+    let generation = GENERATION.load(Ordering::Acquire);
+    let hit = LAST_LOOKUP.with(|last| match &*last.borrow() {
+        Some(cached) if cached.generation == generation && cached.name == name => {
+            cached.entry.upgrade().map(|entry| (cached.ticket, entry))
+        }
+        _ => None,
+    });
+    if let Some(hit) = hit {
+        return Ok(hit);
     }
+    let sockets = SOCKETS.lock();
+    let generation = GENERATION.load(Ordering::Acquire);
+    let slot = sockets
+        .get(name)
+        .ok_or_else(|| Error::NotFound(name.into()))?;
+    let found = (slot.ticket, slot.entry.clone());
+    drop(sockets);
+    LAST_LOOKUP.with(|last| {
+        *last.borrow_mut() = Some(Cached {
+            generation,
+            name: name.to_owned(),
+            ticket: found.0,
+            entry: found.1.downgrade(),
+        });
+    });
+    Ok(found)
 }
 
 /// True when `name` is taken.
@@ -105,6 +181,7 @@ pub(crate) fn cancel_connect(name: &str, ticket: u64) -> bool {
         .is_some_and(|slot| slot.ticket == ticket && matches!(slot.entry, Entry::Connecting));
     if connecting {
         sockets.remove(name);
+        changed();
     }
     connecting
 }
@@ -114,6 +191,7 @@ pub(crate) fn release(name: &str, ticket: u64) {
     let mut sockets = SOCKETS.lock();
     if sockets.get(name).is_some_and(|slot| slot.ticket == ticket) {
         sockets.remove(name);
+        changed();
     }
 }
 

@@ -56,6 +56,16 @@ pub struct Socket {
     conn: Arc<Connection>,
 }
 
+/// A reference to a socket that does not keep it alive (for caches).
+#[derive(Clone)]
+pub(crate) struct WeakSocket(std::sync::Weak<Connection>);
+
+impl WeakSocket {
+    pub(crate) fn upgrade(&self) -> Option<Socket> {
+        self.0.upgrade().map(|conn| Socket { conn })
+    }
+}
+
 struct Connection {
     ws: Mutex<WebSocket<Stream>>,
     /// The reader's turn, and what it read ahead.
@@ -351,6 +361,10 @@ impl Socket {
         self.conn.url.as_str()
     }
 
+    pub(crate) fn downgrade(&self) -> WeakSocket {
+        WeakSocket(Arc::downgrade(&self.conn))
+    }
+
     /// Where the connection goes, what it negotiated, and its traffic so far.
     ///
     /// Never blocks on the network.
@@ -386,6 +400,14 @@ impl Socket {
     /// A read with any kind of wait; `None` only for [`Wait::No`].
     pub(crate) fn read_wait(&self, wait: Wait) -> Result<Option<Message>> {
         self.conn.read(wait)
+    }
+
+    /// Moves the messages already read ahead into `out`, without any I/O; a stop (a close, a
+    /// violation) stays for the next read.
+    pub(crate) fn take_read_ahead(&self, out: &mut Vec<Message>) {
+        if let Some(mut turn) = self.conn.read_turn.try_lock() {
+            out.extend(turn.messages.drain(..));
+        }
     }
 
     /// Queues a ping and sends it if the socket takes it now; what does not go out now goes
@@ -705,28 +727,34 @@ impl Connection {
         ws: &mut WebSocket<Stream>,
         turn: &mut ReadAhead,
     ) -> (bool, Option<tungstenite::Error>) {
-        let mut filled = false;
+        let before = turn.messages.len();
+        let mut outcome = (false, None);
         for _ in 0..READ_AHEAD {
             match ws.read() {
                 Ok(tungstenite::Message::Close(frame)) => {
                     // Recorded before `ws` is released: a writer that then fails to send must
                     // find the peer's code, not make one up.
                     turn.stop = Some(self.peer_closed(ws, frame.as_ref()));
-                    return (true, None);
+                    outcome = (true, None);
+                    break;
                 }
                 Ok(frame) => {
                     if let Some(message) = Message::from_frame(frame) {
                         log::trace!("{}: received {} bytes", self.url, message.len());
-                        self.messages_received.fetch_add(1, Ordering::Relaxed);
                         turn.messages.push_back(message);
-                        filled = true;
                     }
                     // A ping or pong: the next read flushes the queued pong.
                 }
-                Err(e) => return (filled, Some(e)),
+                Err(e) => {
+                    outcome.1 = Some(e);
+                    break;
+                }
             }
         }
-        (filled, None)
+        let read = turn.messages.len() - before;
+        self.messages_received
+            .fetch_add(read as u64, Ordering::Relaxed);
+        (outcome.0 || read > 0, outcome.1)
     }
 
     /// The peer sent Close: tungstenite queued our answer; send it without waiting (what does

@@ -82,6 +82,16 @@ pub(crate) struct ManagedSocket {
     shared: Arc<Shared>,
 }
 
+/// A reference to a managed socket that does not keep it alive (for caches).
+#[derive(Clone)]
+pub(crate) struct WeakManaged(std::sync::Weak<Shared>);
+
+impl WeakManaged {
+    pub(crate) fn upgrade(&self) -> Option<ManagedSocket> {
+        self.0.upgrade().map(|shared| ManagedSocket { shared })
+    }
+}
+
 pub(crate) struct Shared {
     name: String,
     sink: Sink,
@@ -201,6 +211,10 @@ impl ManagedSocket {
         Ok(ManagedSocket { shared })
     }
 
+    pub(crate) fn downgrade(&self) -> WeakManaged {
+        WeakManaged(Arc::downgrade(&self.shared))
+    }
+
     /// True for an asynchronous socket, whose messages go to its callback.
     pub(crate) fn has_callback(&self) -> bool {
         matches!(self.shared.sink, Sink::Callback(_))
@@ -279,7 +293,7 @@ impl ManagedSocket {
         let mut state = inbox.state.lock();
         loop {
             if let Some(event) = state.events.pop_front() {
-                self.shared.taken();
+                self.shared.taken(1);
                 match event {
                     Event::Message(message) => return Ok(Some(message)),
                     Event::Error(error) => return Err(error),
@@ -367,6 +381,52 @@ impl Shared {
         self.post_event(event, transient, false);
     }
 
+    /// Hands messages to the sink in as few goes as the limit allows: one delivery, one
+    /// wake-up and one lock of the backlog for as many as there is room for.
+    fn post_messages(self: &Arc<Self>, messages: Vec<Message>) {
+        let mut messages = messages.into_iter().map(Event::Message).peekable();
+        while messages.peek().is_some() {
+            let batch = {
+                let mut backlog = self.backlog.lock();
+                while *backlog >= self.limit && !self.closing() {
+                    self.space.wait(&mut backlog);
+                }
+                // Closing: nobody waits for room any more, so no limit either.
+                let room = if self.closing() {
+                    usize::MAX
+                } else {
+                    self.limit - *backlog
+                };
+                let events: VecDeque<Event> = messages.by_ref().take(room).collect();
+                *backlog += events.len();
+                events
+            };
+            self.hand_over(batch);
+        }
+    }
+
+    /// Gives events already counted in the backlog to the sink.
+    fn hand_over(self: &Arc<Self>, events: VecDeque<Event>) {
+        match &self.sink {
+            Sink::Callback(_) => dispatch::post(Delivery {
+                target: Arc::clone(self),
+                events,
+                last: false,
+            }),
+            Sink::Inbox(inbox) => {
+                let mut state = inbox.state.lock();
+                if state.finished {
+                    drop(state);
+                    self.taken(events.len());
+                    return;
+                }
+                state.events.extend(events);
+                drop(state);
+                inbox.ready.notify_all();
+            }
+        }
+    }
+
     /// Posts the socket's last event: no other follows.
     fn post_last(self: &Arc<Self>, event: Event) {
         self.post_event(event, false, true);
@@ -394,7 +454,7 @@ impl Shared {
         match &self.sink {
             Sink::Callback(_) => dispatch::post(Delivery {
                 target: Arc::clone(self),
-                event: Some(event),
+                events: VecDeque::from([event]),
                 last,
             }),
             Sink::Inbox(inbox) => {
@@ -403,7 +463,7 @@ impl Shared {
                     // `socket_close` already told the readers; this is the closed socket's
                     // last word.
                     drop(state);
-                    self.taken();
+                    self.taken(1);
                     return;
                 }
                 state.events.push_back(event);
@@ -452,7 +512,7 @@ impl Shared {
             Sink::Callback(_) if self.last_posted.load(Ordering::SeqCst) => {}
             Sink::Callback(_) => dispatch::post(Delivery {
                 target: Arc::clone(self),
-                event: None,
+                events: VecDeque::new(),
                 last: true,
             }),
             Sink::Inbox(inbox) => {
@@ -462,11 +522,11 @@ impl Shared {
         }
     }
 
-    /// Takes one event off the backlog and wakes a worker waiting for room or for the backlog
-    /// to drain.
-    fn taken(&self) {
+    /// Takes `count` events off the backlog and wakes a worker waiting for room or for the
+    /// backlog to drain.
+    fn taken(&self, count: usize) {
         let mut backlog = self.backlog.lock();
-        *backlog -= 1;
+        *backlog -= count;
         self.space.notify_one();
     }
 
@@ -489,18 +549,27 @@ impl Shared {
         self.closing()
     }
 
-    /// Runs the callback for one event; called by the dispatcher, never by a worker.
-    pub(crate) fn deliver(&self, event: Event) {
-        // Counted as taken only once the callback has returned (or panicked): a worker waiting
-        // for the backlog to drain must see the application's answers go out first.
-        let _taken = Taken(self);
+    /// Runs the callback for the events, in order, until `stop()` holds after one; counts each
+    /// in `ran`. Called by the dispatcher, never by a worker.
+    pub(crate) fn deliver(
+        &self,
+        events: &mut VecDeque<Event>,
+        ran: &mut usize,
+        stop: &mut dyn FnMut() -> bool,
+    ) {
         let Sink::Callback(home) = &self.sink else {
             return;
+        };
+        // Counted as taken only once the callbacks have returned (or one panicked): a worker
+        // waiting for the backlog to drain must see the application's answers go out first.
+        let mut taken = Taken {
+            shared: self,
+            count: 0,
         };
         let callback = home.lock().take();
         let Some(callback) = callback else {
             // Only one thread dispatches and it does not re-enter, so the callback is home.
-            log::error!("{}: callback missing for {event:?}", self.name);
+            log::error!("{}: callback missing", self.name);
             return;
         };
         // Puts the callback back even if it panics.
@@ -508,18 +577,31 @@ impl Shared {
             home,
             callback: Some(callback),
         };
-        if let Some(callback) = guard.callback.as_mut() {
+        let Some(callback) = guard.callback.as_mut() else {
+            return;
+        };
+        while let Some(event) = events.pop_front() {
+            *ran += 1;
+            taken.count += 1;
             callback(&self.name, event);
+            if stop() {
+                break;
+            }
         }
     }
 }
 
-/// Takes one event off the socket's backlog when dropped.
-struct Taken<'a>(&'a Shared);
+/// Takes events off the socket's backlog when dropped.
+struct Taken<'a> {
+    shared: &'a Shared,
+    count: usize,
+}
 
 impl Drop for Taken<'_> {
     fn drop(&mut self) {
-        self.0.taken();
+        if self.count > 0 {
+            self.shared.taken(self.count);
+        }
     }
 }
 
@@ -665,7 +747,10 @@ fn drive(shared: &Arc<Shared>, socket: &Socket, keepalive: &Keepalive) -> Ending
         let wait = deadline.map_or(Wait::Forever, Wait::Until);
         let due = match socket.read_wait(wait) {
             Ok(Some(message)) => {
-                shared.post(Event::Message(message), false);
+                // With what was read ahead with it: one hand-over for the lot.
+                let mut messages = vec![message];
+                socket.take_read_ahead(&mut messages);
+                shared.post_messages(messages);
                 // A busy connection keeps the reads from timing out: look at the clock
                 // anyway, so pings still go out on time.
                 deadline.is_some_and(|deadline| Instant::now() >= deadline)
