@@ -1,0 +1,181 @@
+//! The benchmark client on named-websocket, compared with `raw_client` (raw tungstenite) by
+//! `scripts/bench.sh`; issue 7.
+//!
+//! ```sh
+//! cargo run --release -p named-websocket-bench --bin bench_server -- 0 &   # prints its URL
+//! cargo run --release --example bench_client -- URL WORKLOAD N SIZE [--mode sync|async]
+//! ```
+//! with URL the server's URL and the path of the mode the workload needs:
+//!
+//! | WORKLOAD | URL path | measures |
+//! |---|---|---|
+//! | `pingpong` | `/echo` | N round trips of a SIZE-byte text: round trips/s, p50 and p99 µs |
+//! | `stream` | `/sink` | N SIZE-byte texts, then `END`, until the server's `done:N` |
+//! | `bulk` | `/echo` | N round trips of a SIZE-byte binary message: MB/s one way |
+//! | `down` | `/source` | N binary messages of SIZE bytes from the server: messages/s |
+//! | `connect` | `/echo` | N sequential connects, each closed cleanly: connections/s |
+//!
+//! It prints one JSON line: `client` ("named-websocket"), `mode`, `workload`, `n`, `size`,
+//! `secs` and, as applies, `msgs_s`, `mb_s`, `conns_s`, `p50_us`, `p99_us`.
+//!
+//! The workloads, the command line and the JSON are in `bench/src/common.rs`, shared with
+//! `raw_client`; it is included here with `#[path]` because an example of the root package can
+//! only use the library's dependencies and dev-dependencies, and the benchmark crate must not
+//! become one of them. This file holds only the WebSocket calls: the WLanguage-style functions,
+//! by name, as an application uses them.
+//!
+//! `--mode async` runs the same workloads through the asynchronous API: a callback receives
+//! the socket's events on the main thread, which pumps them with `dispatch_timeout` (wait, then
+//! run every callback queued), as a GUI or event-loop program would. Each message thus crosses from the socket's worker thread to the
+//! main thread, which is what the asynchronous figures measure.
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../bench/src/common.rs"]
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use common::{main_with, run, BenchClient, BenchResult, Kind, Received};
+use named_websocket::{
+    dispatch_timeout, socket_close, socket_read, socket_write, websocket_client_connect_async_url,
+    websocket_client_connect_url, Error, Event, Message,
+};
+
+/// One named socket. Every call goes through the name, as in an application.
+struct Named {
+    name: &'static str,
+}
+
+impl Received for Message {
+    fn kind(&self) -> Kind {
+        if self.is_text() {
+            Kind::Text
+        } else {
+            Kind::Binary
+        }
+    }
+    fn payload(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl BenchClient for Named {
+    type Msg = Message;
+
+    fn connect(url: &str) -> BenchResult<Named> {
+        let name = "bench";
+        websocket_client_connect_url(name, url)?;
+        Ok(Named { name })
+    }
+
+    fn send_text(&mut self, text: String) -> BenchResult<()> {
+        Ok(socket_write(self.name, text)?)
+    }
+
+    fn send_binary(&mut self, data: Vec<u8>) -> BenchResult<()> {
+        Ok(socket_write(self.name, data)?)
+    }
+
+    fn recv(&mut self) -> BenchResult<Option<Message>> {
+        match socket_read(self.name) {
+            Ok(message) => Ok(Some(message)),
+            Err(Error::Closed(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn close(self) -> BenchResult<()> {
+        Ok(socket_close(self.name)?)
+    }
+}
+
+/// One asynchronous socket: its callback queues the events of the current connection on the
+/// main thread, and `recv` pumps the dispatch queue until there is something to return.
+///
+/// A hang guard: no benchmark waits this long for one event.
+const PUMP_TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Callbacks {
+    name: &'static str,
+    connection: u64,
+}
+
+thread_local! {
+    /// Events of the asynchronous socket, with the connection they belong to. Callbacks run on
+    /// the thread that dispatches (the main thread), so no lock is needed.
+    static EVENTS: RefCell<VecDeque<(u64, Event)>> = const { RefCell::new(VecDeque::new()) };
+    static CONNECTIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+impl Callbacks {
+    /// The next event of the current connection, pumping the dispatch queue as needed.
+    fn next_event(&self) -> BenchResult<Event> {
+        loop {
+            let event = EVENTS.with(|events| events.borrow_mut().pop_front());
+            match event {
+                Some((connection, event)) if connection == self.connection => return Ok(event),
+                Some(_) => continue, // the last events of an earlier connection
+                None => {
+                    // As an event loop does: wait for events, then run every callback queued.
+                    if dispatch_timeout(PUMP_TIMEOUT)? == 0 {
+                        return Err("no event within the pump timeout".into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl BenchClient for Callbacks {
+    type Msg = Message;
+
+    fn connect(url: &str) -> BenchResult<Callbacks> {
+        let name = "bench-async";
+        let connection = CONNECTIONS.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
+        websocket_client_connect_async_url(
+            name,
+            move |_name, event| {
+                EVENTS.with(|events| events.borrow_mut().push_back((connection, event)))
+            },
+            url,
+        )?;
+        let socket = Callbacks { name, connection };
+        match socket.next_event()? {
+            Event::Open { .. } => Ok(socket),
+            Event::Error(error) => Err(error.into()),
+            other => Err(format!("expected Open, got {other:?}").into()),
+        }
+    }
+
+    fn send_text(&mut self, text: String) -> BenchResult<()> {
+        Ok(socket_write(self.name, text)?)
+    }
+
+    fn send_binary(&mut self, data: Vec<u8>) -> BenchResult<()> {
+        Ok(socket_write(self.name, data)?)
+    }
+
+    fn recv(&mut self) -> BenchResult<Option<Message>> {
+        match self.next_event()? {
+            Event::Message(message) => Ok(Some(message)),
+            Event::Close { .. } => Ok(None),
+            Event::Error(error) => Err(error.into()),
+            other => Err(format!("unexpected {other:?}").into()),
+        }
+    }
+
+    fn close(self) -> BenchResult<()> {
+        socket_close(self.name)?;
+        // Its Close event (and any message before it) is left for `next_event` to skip.
+        Ok(())
+    }
+}
+
+fn main() {
+    main_with::<Named>("named-websocket", |args| Ok(run::<Callbacks>(args)))
+}

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Benchmarks of issue 7: named-websocket against raw tungstenite, side by side in one run.
+#
+#   scripts/bench.sh [--quick] [--rounds R] [--pins "unpinned same split"] [--no-scale]
+#                    [--scale-sockets N] [--no-docs]
+#
+# Builds in release mode, starts the loopback bench_server, runs every workload with
+# raw_client (raw tungstenite) and bench_client (ours, each mode it has) interleaved
+# (A B A B ...), R rounds (3), unpinned and pinned with taskset (server and client on one CPU;
+# on different CPUs), reruns a workload whose rounds differ by more than 25 %, then runs the
+# scale test (10,000 sockets, raising the open-files limit), and writes docs/benchmarks.md and
+# docs/benchmarks.svg with the median of the rounds and the ratios ours / raw.
+#
+# --quick: tiny N, one round, no rerun, no docs (a smoke test: checks every workload works).
+# Everything stays on 127.0.0.1; every server started here stops with the script (and by
+# itself after an hour at most).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=3
+PINS="unpinned same split"
+QUICK=0
+SCALE=1
+SCALE_SOCKETS=10000
+DOCS=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1; ROUNDS=1; DOCS=0; SCALE_SOCKETS=200 ;;
+    --rounds) ROUNDS="$2"; shift ;;
+    --pins) PINS="$2"; shift ;;
+    --no-scale) SCALE=0 ;;
+    --scale-sockets) SCALE_SOCKETS="$2"; shift ;;
+    --no-docs) DOCS=0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# workload, server path, N, SIZE: each run takes about half a second to a second.
+WORKLOADS=(
+  "pingpong /echo 20000 32"
+  "stream /sink 200000 64"
+  "bulk /echo 4000 65536"
+  "down /source 2000000 64"
+  "connect /echo 2000 0"
+)
+if [ "$QUICK" = 1 ]; then
+  WORKLOADS=(
+    "pingpong /echo 200 32"
+    "stream /sink 2000 64"
+    "bulk /echo 20 65536"
+    "down /source 2000 64"
+    "connect /echo 20 0"
+  )
+fi
+
+OUT=target/bench
+mkdir -p "$OUT" docs
+RESULTS="$OUT/results.tsv"
+SCALE_RESULTS="$OUT/scale.tsv"
+META="$OUT/meta.env"
+: >"$RESULTS"
+: >"$SCALE_RESULTS"
+: >"$META"
+
+step() { printf '\n=== %s\n' "$*" >&2; }
+
+step "build (release)"
+cargo build --release --quiet -p named-websocket-bench --bins
+cargo build --release --quiet --example bench_client
+BIN=target/release
+SERVER=$BIN/bench_server
+RAW=$BIN/raw_client
+OURS=$BIN/examples/bench_client
+SCALE_BIN=$BIN/scale
+
+SERVER_PID=""
+SERVER_URL=""
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+trap stop_server EXIT
+
+# start_server PREFIX... : starts bench_server (under the given taskset prefix, if any).
+start_server() {
+  local out="$OUT/server.out"
+  : >"$out"
+  "$@" "$SERVER" 0 --lifetime 3600 >"$out" 2>>"$OUT/server.err" &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    SERVER_URL=$(head -n 1 "$out")
+    [ -n "$SERVER_URL" ] && return 0
+    sleep 0.05
+  done
+  echo "bench.sh: bench_server did not start" >&2
+  exit 1
+}
+
+# The taskset prefixes of each pinning, for the server and the client.
+NCPU=$(nproc)
+server_pin() { case "$1" in same|split) echo "taskset -c 0" ;; *) echo "" ;; esac; }
+client_pin() { case "$1" in same) echo "taskset -c 0" ;; split) echo "taskset -c 1" ;; *) echo "" ;; esac; }
+
+# Which modes bench_client has: async exits with status 2 while it is not implemented.
+MODES="sync"
+ASYNC_NOTE="not implemented yet (bench_client --mode async exits with status 2): no async rows"
+step "checking the modes of bench_client"
+start_server
+set +e
+"$OURS" "$SERVER_URL/echo" pingpong 1 1 --mode async >/dev/null 2>"$OUT/async.err"
+status=$?
+set -e
+stop_server
+if [ "$status" = 0 ]; then
+  MODES="sync async"
+  ASYNC_NOTE="measured"
+elif [ "$status" != 2 ]; then
+  echo "bench.sh: bench_client --mode async failed (status $status):" >&2
+  cat "$OUT/async.err" >&2
+  exit 1
+fi
+echo "modes: $MODES (async: $ASYNC_NOTE)" >&2
+
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l > 0.5) }'; then
+  echo "bench.sh: warning: load average $LOAD; other work on this machine disturbs the figures" >&2
+fi
+
+# run_rounds PIN WORKLOAD PATH N SIZE FILE: R interleaved rounds, raw then ours in each mode.
+run_rounds() {
+  local pin=$1 workload=$2 path=$3 n=$4 size=$5 file=$6 round mode line
+  local cpin
+  cpin=$(client_pin "$pin")
+  : >"$file"
+  for round in $(seq "$ROUNDS"); do
+    line=$($cpin "$RAW" "$SERVER_URL$path" "$workload" "$n" "$size")
+    printf '%s\t%s\t%s\n' "$pin" "$round" "$line" >>"$file"
+    for mode in $MODES; do
+      line=$($cpin "$OURS" "$SERVER_URL$path" "$workload" "$n" "$size" --mode "$mode")
+      printf '%s\t%s\t%s\n' "$pin" "$round" "$line" >>"$file"
+    done
+  done
+}
+
+for pin in $PINS; do
+  if [ "$pin" != unpinned ] && { [ "$NCPU" -lt 2 ] || ! command -v taskset >/dev/null; }; then
+    echo "bench.sh: skipping pinning '$pin': needs taskset and 2 CPUs" >&2
+    continue
+  fi
+  step "pinning: $pin"
+  # shellcheck disable=SC2046
+  start_server $(server_pin "$pin")
+  for spec in "${WORKLOADS[@]}"; do
+    read -r workload path n size <<<"$spec"
+    rounds="$OUT/rounds.tsv"
+    for attempt in 1 2 3; do
+      run_rounds "$pin" "$workload" "$path" "$n" "$size" "$rounds"
+      if [ "$QUICK" = 1 ] || python3 scripts/bench_report.py spread "$rounds"; then
+        break
+      fi
+      echo "bench.sh: $pin $workload: rounds disturbed (attempt $attempt), running them again" >&2
+    done
+    cat "$rounds" >>"$RESULTS"
+    cut -f3 "$rounds" >&2
+  done
+  stop_server
+done
+
+# The scale test: N named sockets in one process, against one server with N connections.
+SCALE_NOTICE=""
+SCALE_LIMITS=""
+if [ "$SCALE" = 1 ]; then
+  step "scale: $SCALE_SOCKETS sockets"
+  hard=$(ulimit -Hn)
+  [ "$hard" = unlimited ] && hard=1048576
+  ulimit -n "$hard"
+  threads_max=$(cat /proc/sys/kernel/threads-max)
+  max_maps=$(cat /proc/sys/vm/max_map_count)
+  nproc_limit=$(ulimit -u)
+  SCALE_LIMITS="open files $(ulimit -n) (hard $hard); max user processes $nproc_limit; kernel threads-max $threads_max; vm.max_map_count $max_maps"
+  echo "$SCALE_LIMITS" >&2
+  # Ours holds 2 descriptors per socket (the socket and a duplicate used for poll and
+  # shutdown); the server one per connection, plus a thread with 64 KiB of stack.
+  sockets=$SCALE_SOCKETS
+  fit=$(((hard - 100) / 2))
+  if [ "$fit" -lt "$sockets" ]; then
+    SCALE_NOTICE="the open-files hard limit is $hard (below the ~25,000 that $SCALE_SOCKETS named sockets need at 2 descriptors each, and it cannot be raised here): scaled down to $fit sockets."
+    sockets=$fit
+  fi
+  if [ "$nproc_limit" != unlimited ] && [ "$((nproc_limit - 500))" -lt "$sockets" ] && [ "$(id -u)" != 0 ]; then
+    SCALE_NOTICE="$SCALE_NOTICE max user processes is $nproc_limit: the server's thread per connection cannot exceed it; scaled down."
+    sockets=$((nproc_limit - 500))
+  fi
+  if [ "$((threads_max / 2))" -lt "$sockets" ] || [ "$((max_maps / 3))" -lt "$sockets" ]; then
+    SCALE_NOTICE="$SCALE_NOTICE threads-max $threads_max / max_map_count $max_maps are too low for $sockets server threads: scaled down."
+    sockets=$(( threads_max / 2 < max_maps / 3 ? threads_max / 2 : max_maps / 3 ))
+  fi
+  [ -n "$SCALE_NOTICE" ] && echo "bench.sh: notice: $SCALE_NOTICE" >&2
+  for client in ours raw; do
+    start_server
+    flag=""
+    [ "$client" = raw ] && flag="--raw"
+    # shellcheck disable=SC2086
+    line=$("$SCALE_BIN" "$SERVER_URL/echo" "$sockets" $flag)
+    printf '%s\t%s\n' "$client" "$line" >>"$SCALE_RESULTS"
+    echo "$line" >&2
+    stop_server
+  done
+fi
+
+{
+  echo "ROUNDS=$ROUNDS"
+  echo "MACHINE=$NCPU vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
+  echo "RUSTC=$(rustc --version)"
+  echo "COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (with uncommitted changes in src/)')"
+  echo "DATE=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "LOAD=$LOAD"
+  echo "ASYNC=$ASYNC_NOTE"
+  echo "SCALE_NOTICE=$SCALE_NOTICE"
+  echo "SCALE_LIMITS=$SCALE_LIMITS"
+} >"$META"
+
+step "report"
+if [ "$DOCS" = 1 ]; then
+  python3 scripts/bench_report.py report "$RESULTS" "$SCALE_RESULTS" "$META" \
+    docs/benchmarks.md docs/benchmarks.svg
+  echo "wrote docs/benchmarks.md and docs/benchmarks.svg" >&2
+else
+  python3 scripts/bench_report.py report "$RESULTS" "$SCALE_RESULTS" "$META" \
+    "$OUT/benchmarks.md" "$OUT/benchmarks.svg"
+  echo "wrote $OUT/benchmarks.md and $OUT/benchmarks.svg (docs/ untouched)" >&2
+fi
