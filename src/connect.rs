@@ -18,7 +18,7 @@ use crate::access;
 use crate::error::{Error, HandshakeFailure, Result, Timeout};
 use crate::options::{Checked, ConnectOptions};
 use crate::proxy::Proxy;
-use crate::stream::{deadline_after, Stream};
+use crate::stream::{deadline_after, SharedTcp, Stream};
 use crate::target::Target;
 use crate::tls;
 
@@ -121,6 +121,7 @@ fn connect_once(
             connect_tcp(&addresses, &target.host, target.port, deadline)?
         }
     };
+    let tcp = SharedTcp::new(tcp);
     let stream = if target.tls {
         Stream::tls(handshake_tls(tcp, &target.host, options, deadline)?)
     } else {
@@ -219,13 +220,13 @@ fn arm(tcp: &TcpStream, deadline: Instant, phase: Timeout) -> Result<()> {
 }
 
 fn handshake_tls(
-    tcp: TcpStream,
+    tcp: SharedTcp,
     host: &str,
     options: &ConnectOptions,
     deadline: Instant,
-) -> Result<native_tls::TlsStream<TcpStream>> {
+) -> Result<native_tls::TlsStream<SharedTcp>> {
     let connector = tls::connector(options)?;
-    arm(&tcp, deadline, Timeout::Tls)?;
+    arm(tcp.tcp(), deadline, Timeout::Tls)?;
     let mut attempt = connector.connect(host, tcp);
     loop {
         match attempt {
@@ -235,7 +236,7 @@ fn handshake_tls(
             }
             // A socket timeout surfaces as WouldBlock: go on while the deadline allows.
             Err(native_tls::HandshakeError::WouldBlock(mid)) => {
-                arm(mid.get_ref(), deadline, Timeout::Tls)?;
+                arm(mid.get_ref().tcp(), deadline, Timeout::Tls)?;
                 attempt = mid.handshake();
             }
         }

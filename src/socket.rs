@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,7 +29,7 @@ use crate::info::ConnectionInfo;
 use crate::message::Message;
 use crate::options::{Checked, ConnectOptions};
 use crate::state::State;
-use crate::stream::{deadline_after, is_peer_gone, wait_ready, Readiness, Stream};
+use crate::stream::{deadline_after, is_peer_gone, wait_ready, Readiness, SharedTcp, Stream};
 use crate::target::Target;
 
 /// A WebSocket client connection, usable without the name registry.
@@ -72,7 +72,7 @@ struct Connection {
     read_turn: Mutex<ReadAhead>,
     status: Mutex<Status>,
     /// The same TCP socket as inside `ws`: polled and shut down without locking `ws`.
-    tcp: TcpStream,
+    tcp: SharedTcp,
     url: Url,
     protocol: Option<String>,
     response_headers: Vec<(String, String)>,
@@ -183,7 +183,7 @@ impl Socket {
             protocol,
             response_headers,
         } = established;
-        let tcp = ws.get_ref().tcp().try_clone().map_err(Error::Io)?;
+        let tcp = ws.get_ref().shared().clone();
         Ok(Socket {
             conn: Arc::new(Connection {
                 ws: Mutex::new(ws),
@@ -603,7 +603,7 @@ impl Connection {
         let mut deadline = deadline_after(timeout);
         let mut sent = self.ws().get_ref().bytes_out;
         loop {
-            if !wait_ready(&self.tcp, Readiness::Writable, Some(deadline))? {
+            if !wait_ready(self.tcp.tcp(), Readiness::Writable, Some(deadline))? {
                 return Ok(false);
             }
             let (result, now_sent) = {
@@ -657,7 +657,7 @@ impl Connection {
     /// Ends the connection at once, without a close handshake.
     fn abort(&self, reason: &str) {
         self.mark_closed(1006, reason.to_owned());
-        let _ = self.tcp.shutdown(Shutdown::Both);
+        let _ = self.tcp.tcp().shutdown(Shutdown::Both);
     }
 
     fn read(&self, wait: Wait) -> Result<Option<Message>> {
@@ -703,7 +703,9 @@ impl Connection {
                     if let Wait::No = wait {
                         return Ok(None);
                     }
-                    if !wait_ready(&self.tcp, Readiness::Readable, deadline).map_err(Error::Io)? {
+                    if !wait_ready(self.tcp.tcp(), Readiness::Readable, deadline)
+                        .map_err(Error::Io)?
+                    {
                         return Err(Error::Timeout(Timeout::Read));
                     }
                 }
@@ -859,7 +861,7 @@ impl Connection {
             }
         }
         self.finish_close(deadline);
-        let _ = self.tcp.shutdown(Shutdown::Both);
+        let _ = self.tcp.tcp().shutdown(Shutdown::Both);
         self.status.lock().state = State::Closed;
         log::debug!("{}: closed", self.url);
     }
@@ -904,7 +906,10 @@ impl Connection {
                 return;
             }
             if let Some(readiness) = readiness {
-                if !matches!(wait_ready(&self.tcp, readiness, Some(deadline)), Ok(true)) {
+                if !matches!(
+                    wait_ready(self.tcp.tcp(), readiness, Some(deadline)),
+                    Ok(true)
+                ) {
                     return;
                 }
             }
@@ -923,7 +928,7 @@ impl Drop for Connection {
             // Last handle gone without close: say "going away" if the socket takes it now.
             let _ = self.ws.get_mut().close(Some(close_frame(1001, "")));
         }
-        let _ = self.tcp.shutdown(Shutdown::Both);
+        // The descriptor closes with the last reference to it, here: no shutdown needed.
     }
 }
 

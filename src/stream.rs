@@ -2,6 +2,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec};
@@ -25,12 +26,44 @@ pub(crate) struct Stream {
 
 #[derive(Debug)]
 enum Kind {
-    Plain(TcpStream),
-    Tls(Box<native_tls::TlsStream<TcpStream>>),
+    Plain(SharedTcp),
+    Tls(Box<native_tls::TlsStream<SharedTcp>>),
+}
+
+/// A TCP socket that the protocol engine reads and writes while the connection also polls and
+/// shuts it down: one descriptor, shared (`&TcpStream` reads and writes as well as a
+/// `TcpStream`), rather than a duplicate per connection.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedTcp(Arc<TcpStream>);
+
+impl SharedTcp {
+    pub(crate) fn new(tcp: TcpStream) -> SharedTcp {
+        SharedTcp(Arc::new(tcp))
+    }
+
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        &self.0
+    }
+}
+
+impl Read for SharedTcp {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self.0).read(buf)
+    }
+}
+
+impl Write for SharedTcp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self.0).write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        (&*self.0).flush()
+    }
 }
 
 impl Stream {
-    pub(crate) fn plain(tcp: TcpStream) -> Stream {
+    pub(crate) fn plain(tcp: SharedTcp) -> Stream {
         Stream {
             kind: Kind::Plain(tcp),
             bytes_in: 0,
@@ -41,7 +74,7 @@ impl Stream {
         }
     }
 
-    pub(crate) fn tls(tls: native_tls::TlsStream<TcpStream>) -> Stream {
+    pub(crate) fn tls(tls: native_tls::TlsStream<SharedTcp>) -> Stream {
         Stream {
             kind: Kind::Tls(Box::new(tls)),
             bytes_in: 0,
@@ -54,6 +87,11 @@ impl Stream {
 
     /// The TCP socket under the stream, for timeouts, polling and shutdown.
     pub(crate) fn tcp(&self) -> &TcpStream {
+        self.shared().tcp()
+    }
+
+    /// The TCP socket under the stream, shared.
+    pub(crate) fn shared(&self) -> &SharedTcp {
         match &self.kind {
             Kind::Plain(tcp) => tcp,
             Kind::Tls(tls) => tls.get_ref(),
