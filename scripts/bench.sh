@@ -184,12 +184,12 @@ if [ "$SCALE" = 1 ]; then
   nproc_limit=$(ulimit -u)
   SCALE_LIMITS="open files $(ulimit -n) (hard $hard); max user processes $nproc_limit; kernel threads-max $threads_max; vm.max_map_count $max_maps"
   echo "$SCALE_LIMITS" >&2
-  # Ours holds 2 descriptors per socket (the socket and a duplicate used for poll and
-  # shutdown); the server one per connection, plus a thread with 64 KiB of stack.
+  # Ours holds 1 descriptor per socket (the engine and the poller share it); the server,
+  # another process, one per connection, plus a thread with 64 KiB of stack.
   sockets=$SCALE_SOCKETS
-  fit=$(((hard - 100) / 2))
+  fit=$((hard - 100))
   if [ "$fit" -lt "$sockets" ]; then
-    SCALE_NOTICE="the open-files hard limit is $hard (below the ~25,000 that $SCALE_SOCKETS named sockets need at 2 descriptors each, and it cannot be raised here): scaled down to $fit sockets."
+    SCALE_NOTICE="the open-files hard limit is $hard (below the $((SCALE_SOCKETS + 100)) that $SCALE_SOCKETS named sockets need, and it cannot be raised here): scaled down to $fit sockets."
     sockets=$fit
   fi
   if [ "$nproc_limit" != unlimited ] && [ "$((nproc_limit - 500))" -lt "$sockets" ] && [ "$(id -u)" != 0 ]; then

@@ -214,10 +214,8 @@ pub fn websocket_client_connect_async<F>(
 where
     F: FnMut(&str, Event) + Send + 'static,
 {
-    check_name(name)?;
-    let target = Target::from_parts(host, port, path, false)?;
-    let options = ConnectOptions::default().protocols(protocols);
-    connect_named_async(name, Box::new(callback), target, &options)
+    let parts = (host, port, path, protocols);
+    connect_parts_async(name, Box::new(callback), parts, false)
 }
 
 /// Opens a `wss://` connection in the background and gives it a name (WLanguage
@@ -246,10 +244,8 @@ pub fn websocket_client_connect_async_ssl<F>(
 where
     F: FnMut(&str, Event) + Send + 'static,
 {
-    check_name(name)?;
-    let target = Target::from_parts(host, port, path, true)?;
-    let options = ConnectOptions::default().protocols(protocols);
-    connect_named_async(name, Box::new(callback), target, &options)
+    let parts = (host, port, path, protocols);
+    connect_parts_async(name, Box::new(callback), parts, true)
 }
 
 /// Opens a connection to a `ws://` or `wss://` URL in the background and gives it a name.
@@ -300,6 +296,19 @@ where
     check_name(name)?;
     let target = Target::from_url(url)?;
     connect_named_async(name, Box::new(callback), target, options)
+}
+
+/// The positional asynchronous forms: `(host, port, path, protocols)`.
+fn connect_parts_async(
+    name: &str,
+    callback: crate::worker::Callback,
+    (host, port, path, protocols): (&str, u16, &str, &str),
+    tls: bool,
+) -> Result<()> {
+    check_name(name)?;
+    let target = Target::from_parts(host, port, path, tls)?;
+    let options = ConnectOptions::default().protocols(protocols);
+    connect_named_async(name, callback, target, &options)
 }
 
 fn connect_named_async(

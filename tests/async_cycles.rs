@@ -11,15 +11,11 @@ use named_websocket::*;
 
 const CYCLES: usize = 1000;
 
-fn count(dir: &str) -> usize {
-    std::fs::read_dir(dir).unwrap().count()
-}
-
 #[test]
 fn open_close_cycles_leave_no_thread_or_descriptor_behind() {
     // Counted before the server starts: its threads and listener end with it, and it is
     // joined before counting again.
-    let (threads_before, fds_before) = (count("/proc/self/task"), count("/proc/self/fd"));
+    let before = threads_and_descriptors();
     let server = ws_server(CYCLES, echo);
     let url = server.ws_url("/");
     for cycle in 0..CYCLES {
@@ -45,14 +41,7 @@ fn open_close_cycles_leave_no_thread_or_descriptor_behind() {
     for stats in server.join() {
         assert_eq!(stats.unwrap().close_code, Some(1000));
     }
-    assert_eq!(
-        count("/proc/self/task"),
-        threads_before,
-        "threads left behind"
-    );
-    assert_eq!(
-        count("/proc/self/fd"),
-        fds_before,
-        "descriptors left behind"
-    );
+    let after = threads_and_descriptors();
+    assert_eq!(after.0, before.0, "threads left behind");
+    assert_eq!(after.1, before.1, "descriptors left behind");
 }

@@ -12,13 +12,9 @@ use named_websocket::*;
 
 const CYCLES: usize = 100;
 
-fn count(dir: &str) -> usize {
-    std::fs::read_dir(dir).unwrap().count()
-}
-
 #[test]
 fn reconnect_cycles_leave_no_thread_or_descriptor_behind() {
-    let (threads_before, fds_before) = (count("/proc/self/task"), count("/proc/self/fd"));
+    let before = threads_and_descriptors();
     // Every connection but the last is lost at once, without a Close frame.
     let served = Arc::new(AtomicUsize::new(0));
     let server = ws_server(CYCLES + 1, move |ws| {
@@ -50,14 +46,7 @@ fn reconnect_cycles_leave_no_thread_or_descriptor_behind() {
     dispatch_until(|| false).unwrap();
     assert_eq!(opened.load(Ordering::SeqCst), CYCLES + 1);
     assert_eq!(server.join().len(), CYCLES + 1);
-    assert_eq!(
-        count("/proc/self/task"),
-        threads_before,
-        "threads left behind"
-    );
-    assert_eq!(
-        count("/proc/self/fd"),
-        fds_before,
-        "descriptors left behind"
-    );
+    let after = threads_and_descriptors();
+    assert_eq!(after.0, before.0, "threads left behind");
+    assert_eq!(after.1, before.1, "descriptors left behind");
 }

@@ -44,6 +44,12 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}-{n}", std::process::id())
 }
 
+/// How many threads and open file descriptors this process has, for leak checks.
+pub fn threads_and_descriptors() -> (usize, usize) {
+    let count = |dir: &str| std::fs::read_dir(dir).expect("read /proc/self").count();
+    (count("/proc/self/task"), count("/proc/self/fd"))
+}
+
 /// A port on 127.0.0.1 where nothing listens (bound to port 0, read, then released).
 pub fn closed_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
