@@ -111,17 +111,17 @@ fn connect_once(
         Some(proxy) => {
             log::debug!("tunnelling through proxy {}:{}", proxy.host, proxy.port);
             let addresses = resolve(&proxy.host, proxy.port, deadline)?;
-            let mut tcp = connect_tcp(&addresses, &proxy.host, proxy.port, deadline)?;
-            arm(&tcp, deadline, Timeout::Connect)?;
+            let tcp = connect_tcp(&addresses, &proxy.host, proxy.port, deadline)?;
+            let mut tcp = SharedTcp::with_deadline(tcp, deadline);
             proxy.tunnel(&mut tcp, &target.host, target.port)?;
             tcp
         }
         None => {
             let addresses = resolve(&target.host, target.port, deadline)?;
-            connect_tcp(&addresses, &target.host, target.port, deadline)?
+            let tcp = connect_tcp(&addresses, &target.host, target.port, deadline)?;
+            SharedTcp::with_deadline(tcp, deadline)
         }
     };
-    let tcp = SharedTcp::new(tcp);
     let stream = if target.tls {
         Stream::tls(handshake_tls(tcp, &target.host, options, deadline)?)
     } else {
@@ -212,13 +212,6 @@ fn list(addresses: &[SocketAddr]) -> String {
     texts.join(", ")
 }
 
-/// Arms both socket timeouts with what is left of the deadline.
-fn arm(tcp: &TcpStream, deadline: Instant, phase: Timeout) -> Result<()> {
-    let left = time_left(deadline, phase)?;
-    tcp.set_read_timeout(Some(left)).map_err(Error::Io)?;
-    tcp.set_write_timeout(Some(left)).map_err(Error::Io)
-}
-
 fn handshake_tls(
     tcp: SharedTcp,
     host: &str,
@@ -226,7 +219,7 @@ fn handshake_tls(
     deadline: Instant,
 ) -> Result<native_tls::TlsStream<SharedTcp>> {
     let connector = tls::connector(options)?;
-    arm(tcp.tcp(), deadline, Timeout::Tls)?;
+    // The socket arms what is left of the deadline before each read and write.
     let mut attempt = connector.connect(host, tcp);
     loop {
         match attempt {
@@ -236,7 +229,7 @@ fn handshake_tls(
             }
             // A socket timeout surfaces as WouldBlock: go on while the deadline allows.
             Err(native_tls::HandshakeError::WouldBlock(mid)) => {
-                arm(mid.get_ref().tcp(), deadline, Timeout::Tls)?;
+                time_left(deadline, Timeout::Tls)?;
                 attempt = mid.handshake();
             }
         }
@@ -264,14 +257,13 @@ fn upgrade(
             .map_err(|e| Error::invalid(format!("invalid protocol list: {e}")))?;
         headers.insert(header::SEC_WEBSOCKET_PROTOCOL, value);
     }
-    arm(stream.tcp(), deadline, Timeout::Handshake)?;
     let mut attempt =
         tungstenite::client::client_with_config(request, stream, Some(options.websocket_config()));
     let (ws, response) = loop {
         match attempt {
             Ok(done) => break done,
             Err(HandshakeError::Interrupted(mid)) => {
-                arm(mid.get_ref().get_ref().tcp(), deadline, Timeout::Handshake)?;
+                time_left(deadline, Timeout::Handshake)?;
                 attempt = mid.handshake();
             }
             Err(HandshakeError::Failure(tungstenite::Error::Http(response))) => {
@@ -290,10 +282,10 @@ fn upgrade(
     };
     // From here on the socket is driven without blocking; readers and writers wait for
     // readiness with poll(2) instead of socket timeouts.
-    let tcp = ws.get_ref().tcp();
-    tcp.set_read_timeout(None).map_err(Error::Io)?;
-    tcp.set_write_timeout(None).map_err(Error::Io)?;
-    tcp.set_nonblocking(true).map_err(Error::Io)?;
+    let mut ws = ws;
+    let shared = ws.get_mut().shared_mut();
+    shared.clear_deadline().map_err(Error::Io)?;
+    shared.tcp().set_nonblocking(true).map_err(Error::Io)?;
     let protocol = response
         .headers()
         .get(header::SEC_WEBSOCKET_PROTOCOL)

@@ -1,7 +1,6 @@
 //! HTTP CONNECT proxies: which one applies, and opening a tunnel through it.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 
 use url::Url;
 
@@ -87,7 +86,12 @@ impl Proxy {
 
     /// Asks the proxy for a tunnel to `host:port` over `tcp`, already connected to the proxy.
     /// The caller arms the socket's timeouts.
-    pub(crate) fn tunnel(&self, tcp: &mut TcpStream, host: &str, port: u16) -> Result<()> {
+    pub(crate) fn tunnel(
+        &self,
+        tcp: &mut (impl Read + Write),
+        host: &str,
+        port: u16,
+    ) -> Result<()> {
         let authority = if host.contains(':') {
             format!("[{host}]:{port}")
         } else {
@@ -134,7 +138,7 @@ impl Proxy {
 
 /// Reads an HTTP response head byte by byte, so that nothing after it is consumed: the
 /// tunnel's first bytes belong to the TLS or WebSocket handshake.
-fn read_head(tcp: &mut TcpStream) -> std::io::Result<String> {
+fn read_head(tcp: &mut impl Read) -> std::io::Result<String> {
     const LIMIT: usize = 16 * 1024;
     let mut head = Vec::with_capacity(256);
     let mut byte = [0u8; 1];

@@ -180,6 +180,7 @@ pub(crate) fn cancel_connect(name: &str, ticket: u64) -> bool {
         .get(name)
         .is_some_and(|slot| slot.ticket == ticket && matches!(slot.entry, Entry::Connecting));
     if connecting {
+        // A reservation holds no socket: nothing of the user's is dropped under the lock.
         sockets.remove(name);
         changed();
     }
@@ -189,10 +190,16 @@ pub(crate) fn cancel_connect(name: &str, ticket: u64) -> bool {
 /// Frees `name` if it still holds the entry with this ticket.
 pub(crate) fn release(name: &str, ticket: u64) {
     let mut sockets = SOCKETS.lock();
-    if sockets.get(name).is_some_and(|slot| slot.ticket == ticket) {
-        sockets.remove(name);
+    let removed = if sockets.get(name).is_some_and(|slot| slot.ticket == ticket) {
         changed();
-    }
+        sockets.remove(name)
+    } else {
+        None
+    };
+    // The entry may be a socket's last handle, whose callback's destructor is user code that
+    // may call the library: it runs after the lock is released.
+    drop(sockets);
+    drop(removed);
 }
 
 #[cfg(test)]

@@ -33,32 +33,69 @@ enum Kind {
 /// A TCP socket that the protocol engine reads and writes while the connection also polls and
 /// shuts it down: one descriptor, shared (`&TcpStream` reads and writes as well as a
 /// `TcpStream`), rather than a duplicate per connection.
+///
+/// During the connect it carries the connect deadline and arms what is left of it before every
+/// read and write: a server that answers one byte at a time cannot stretch the connect past its
+/// deadline. A read or write after the deadline fails with `WouldBlock`, which each phase
+/// reports as its timeout.
 #[derive(Debug, Clone)]
-pub(crate) struct SharedTcp(Arc<TcpStream>);
+pub(crate) struct SharedTcp {
+    tcp: Arc<TcpStream>,
+    deadline: Option<Instant>,
+}
 
 impl SharedTcp {
-    pub(crate) fn new(tcp: TcpStream) -> SharedTcp {
-        SharedTcp(Arc::new(tcp))
+    /// A socket whose reads and writes must end by `deadline`.
+    pub(crate) fn with_deadline(tcp: TcpStream, deadline: Instant) -> SharedTcp {
+        SharedTcp {
+            tcp: Arc::new(tcp),
+            deadline: Some(deadline),
+        }
+    }
+
+    /// Ends the connect: reads and writes are no longer bounded by its deadline.
+    pub(crate) fn clear_deadline(&mut self) -> io::Result<()> {
+        self.deadline = None;
+        self.tcp.set_read_timeout(None)?;
+        self.tcp.set_write_timeout(None)
     }
 
     pub(crate) fn tcp(&self) -> &TcpStream {
-        &self.0
+        &self.tcp
+    }
+
+    /// Arms the socket's read or write timeout with what is left of the deadline.
+    fn arm(&self, read: bool) -> io::Result<()> {
+        let Some(deadline) = self.deadline else {
+            return Ok(());
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        if read {
+            self.tcp.set_read_timeout(Some(left))
+        } else {
+            self.tcp.set_write_timeout(Some(left))
+        }
     }
 }
 
 impl Read for SharedTcp {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self.0).read(buf)
+        self.arm(true)?;
+        (&*self.tcp).read(buf)
     }
 }
 
 impl Write for SharedTcp {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self.0).write(buf)
+        self.arm(false)?;
+        (&*self.tcp).write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        (&*self.0).flush()
+        (&*self.tcp).flush()
     }
 }
 
@@ -85,16 +122,18 @@ impl Stream {
         }
     }
 
-    /// The TCP socket under the stream, for timeouts, polling and shutdown.
-    pub(crate) fn tcp(&self) -> &TcpStream {
-        self.shared().tcp()
-    }
-
     /// The TCP socket under the stream, shared.
     pub(crate) fn shared(&self) -> &SharedTcp {
         match &self.kind {
             Kind::Plain(tcp) => tcp,
             Kind::Tls(tls) => tls.get_ref(),
+        }
+    }
+
+    pub(crate) fn shared_mut(&mut self) -> &mut SharedTcp {
+        match &mut self.kind {
+            Kind::Plain(tcp) => tcp,
+            Kind::Tls(tls) => tls.get_mut(),
         }
     }
 }

@@ -502,3 +502,37 @@ fn a_loop_that_dispatches_only_when_woken_never_stalls() {
     dispatch_until(|| false).unwrap();
     server.join();
 }
+
+#[test]
+fn a_callback_whose_destructor_calls_the_library_does_not_deadlock_socket_close() {
+    let _serial = serial();
+    /// Calls into the library when the callback that owns it is dropped.
+    struct CallsOnDrop(mpsc::Sender<bool>);
+    impl Drop for CallsOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.send(socket_exist("anything"));
+        }
+    }
+    let (dropped_tx, dropped_rx) = mpsc::channel();
+    let guard = CallsOnDrop(dropped_tx);
+    let name = unique_name("drop-calls-back");
+    let url = format!("ws://127.0.0.1:{}/", closed_port());
+    websocket_client_connect_async_url(
+        &name,
+        move |_, _| {
+            let _keep = &guard;
+        },
+        &url,
+    )
+    .unwrap();
+    dispatch_until(|| false).unwrap(); // Error, Close: the worker has ended
+    let closer = {
+        let name = name.clone();
+        thread::spawn(move || socket_close(&name))
+    };
+    // The callback is dropped with the socket's last handle, inside socket_close.
+    assert!(!dropped_rx
+        .recv_timeout(HANG_GUARD)
+        .expect("socket_close hung"));
+    closer.join().unwrap().unwrap();
+}

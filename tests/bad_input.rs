@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::io::Write as _;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -412,4 +413,36 @@ fn urls_with_other_schemes_are_invalid() {
         let result = websocket_client_connect_url(&unique_name("scheme"), url);
         assert!(matches!(result, Err(Error::InvalidArgument(_))), "{url}");
     }
+}
+
+#[test]
+fn a_server_answering_one_byte_at_a_time_cannot_stretch_the_connect_timeout() {
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let stop_rx = std::sync::Mutex::new(stop_rx);
+    let server = raw_server(1, move |mut stream| {
+        read_request_head(&mut stream);
+        let answer = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n";
+        let stop = stop_rx.lock().unwrap();
+        // One byte every 50 ms, each well within any read timeout, until the client gives up.
+        for byte in answer.iter().cycle() {
+            if stream.write_all(&[*byte]).is_err() {
+                break;
+            }
+            match stop.recv_timeout(Duration::from_millis(50)) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                _ => break,
+            }
+        }
+    });
+    let options = ConnectOptions::new().connect_timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let error = Socket::connect_with(&server.ws_url("/"), &options).unwrap_err();
+    let took = started.elapsed();
+    stop_tx.send(()).unwrap();
+    assert_eq!(error.timeout_phase(), Some(Timeout::Handshake), "{error}");
+    assert!(
+        took < Duration::from_secs(2),
+        "the 300 ms deadline took {took:?}"
+    );
+    server.join();
 }
