@@ -59,6 +59,13 @@ pub fn set_access_policy(
 }
 
 /// Removes the access policy: every connection is allowed again.
+///
+/// # Examples
+/// ```
+/// named_websocket::set_access_policy(|_| Err("offline mode".into()));
+/// // ... later, back online:
+/// named_websocket::clear_access_policy();
+/// ```
 pub fn clear_access_policy() {
     *POLICY.write() = None;
 }

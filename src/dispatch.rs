@@ -229,11 +229,25 @@ pub fn set_wake_hook(hook: impl Fn() + Send + Sync + 'static) {
 }
 
 /// Removes the wake-up hook.
+///
+/// # Examples
+/// ```
+/// named_websocket::set_wake_hook(|| {});
+/// named_websocket::clear_wake_hook(); // the GUI loop is shutting down
+/// ```
 pub fn clear_wake_hook() {
     *WAKE_HOOK.write() = None;
 }
 
-/// How many events wait in the dispatch queue.
+/// How many events wait in the dispatch queue. Never blocks.
+///
+/// # Examples
+/// ```
+/// if named_websocket::pending_events() > 0 {
+///     named_websocket::dispatch_pending()?;
+/// }
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
 pub fn pending_events() -> usize {
     PENDING.load(Ordering::SeqCst)
 }

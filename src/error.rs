@@ -148,8 +148,6 @@ pub enum Timeout {
     Read,
     /// Handing a message to the operating system (the peer stopped reading).
     Write,
-    /// Waiting for the peer's answer to our Close frame.
-    Close,
     /// Waiting for the answer to a keepalive ping: nothing came back within `ping_timeout`.
     Pong,
     /// Nothing received for `idle_timeout`.
@@ -165,7 +163,6 @@ impl fmt::Display for Timeout {
             Timeout::Handshake => "WebSocket handshake",
             Timeout::Read => "read",
             Timeout::Write => "write",
-            Timeout::Close => "close handshake",
             Timeout::Pong => "keepalive (no answer to our ping)",
             Timeout::Idle => "idle connection (nothing received)",
         })

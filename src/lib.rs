@@ -156,8 +156,10 @@
 //!
 //! Threads the library starts: one worker per asynchronous socket, and per blocking socket
 //! with keepalive, an idle timeout or reconnect, until its last connection ends
-//! ([`socket_close`] waits for it to exit); and a short-lived one per DNS lookup, which bounds
-//! the system resolver by the connect timeout. Plain blocking sockets start no thread.
+//! ([`socket_close`] waits for it to exit, except during a connect, which the worker finishes
+//! within the connect timeout and then closes); and a short-lived one per DNS lookup of a host
+//! name, which bounds the system resolver by the connect timeout. Plain blocking sockets start
+//! no thread.
 //!
 //! # Logging
 //!

@@ -12,7 +12,7 @@ use crate::message::Message;
 use crate::options::ConnectOptions;
 use crate::registry::{self, Entry};
 use crate::socket::Wait;
-use crate::socket::{check_close, Socket};
+use crate::socket::{check_close, expect_message, Socket};
 use crate::state::State;
 use crate::target::{check_name, Target};
 use crate::worker::ManagedSocket;
@@ -341,11 +341,6 @@ fn read_named(name: &str, wait: Wait) -> Result<Option<Message>> {
     }
 }
 
-/// A waiting read never comes back empty-handed.
-fn expect_message(message: Option<Message>) -> Result<Message> {
-    message.ok_or(Error::Timeout(crate::error::Timeout::Read))
-}
-
 fn close_entry(entry: Entry, code: u16, reason: &str) -> Result<()> {
     match entry {
         // The blocking connect sees its reservation gone and closes what it opens.
@@ -421,10 +416,7 @@ pub fn socket_read(name: &str) -> Result<Message> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_read_timeout(name: &str, timeout: Duration) -> Result<Message> {
-    let wait = std::time::Instant::now()
-        .checked_add(timeout)
-        .map_or(Wait::Forever, Wait::Until);
-    read_named(name, wait).and_then(expect_message)
+    read_named(name, Wait::after(timeout)).and_then(expect_message)
 }
 
 /// Returns a message of the named socket that has already arrived, or `None`, without waiting.
@@ -567,8 +559,8 @@ pub fn socket_protocol(name: &str) -> Result<Option<String>> {
 /// Never blocks on the network.
 ///
 /// # Errors
-/// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects;
-/// [`Error::Closed`] for an asynchronous socket whose connect failed.
+/// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects or
+/// reconnects; [`Error::Closed`] for a socket that ended without ever connecting.
 ///
 /// # Examples
 /// ```no_run

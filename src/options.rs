@@ -303,9 +303,10 @@ impl ConnectOptions {
         self
     }
 
-    /// For asynchronous sockets: how many events may wait for dispatch before the socket stops
-    /// reading from the network. TCP flow control then slows the server, so memory stays
-    /// bounded while the application does not pump; no event is dropped.
+    /// For sockets run by a worker (asynchronous ones, and blocking ones with keepalive or
+    /// reconnect): how many events may wait for dispatch, or for `socket_read`, before the
+    /// worker stops reading from the network. TCP flow control then slows the server, so memory
+    /// stays bounded while the application does not take them; no event is dropped.
     ///
     /// Defaults to 1024.
     pub fn event_queue_limit(mut self, limit: usize) -> Self {

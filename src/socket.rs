@@ -3,7 +3,7 @@
 //! # Lock discipline
 //! The socket runs in non-blocking mode. `ws` (the protocol engine) is locked only around
 //! calls that cannot block: a thread that must wait for the network releases it and waits in
-//! poll(2) on `tcp`, a second handle on the same socket. So a reader waiting for a message
+//! poll(2) on `tcp`, the same socket, shared. So a reader waiting for a message
 //! never delays a writer, and a writer waiting for the peer to read never delays a reader.
 //! `read_turn` lets one reader at a time wait for data (two readers would race for one
 //! message) and holds the messages it read ahead; it is the only lock held while waiting, and
@@ -117,6 +117,15 @@ pub(crate) enum Wait {
     Forever,
     Until(Instant),
     No,
+}
+
+impl Wait {
+    /// At most `timeout`; a timeout too long to represent waits without limit.
+    pub(crate) fn after(timeout: Duration) -> Wait {
+        Instant::now()
+            .checked_add(timeout)
+            .map_or(Wait::Forever, Wait::Until)
+    }
 }
 
 impl Socket {
@@ -280,9 +289,9 @@ impl Socket {
     /// # Ok::<(), named_websocket::Error>(())
     /// ```
     pub fn read_timeout(&self, timeout: Duration) -> Result<Message> {
-        let deadline = Instant::now().checked_add(timeout);
-        let wait = deadline.map_or(Wait::Forever, Wait::Until);
-        self.conn.read(wait).and_then(expect_message)
+        self.conn
+            .read(Wait::after(timeout))
+            .and_then(expect_message)
     }
 
     /// Returns a message that has already arrived, or `None`, without waiting.
@@ -346,17 +355,42 @@ impl Socket {
         Ok(())
     }
 
-    /// Where the connection is in its life cycle.
+    /// Where the connection is in its life cycle. Never blocks on the network.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/")?;
+    /// if socket.state() == named_websocket::State::Open {
+    ///     socket.write("still there")?;
+    /// }
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
     pub fn state(&self) -> State {
         self.conn.status.lock().state
     }
 
     /// The subprotocol the server selected, if any.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use named_websocket::{ConnectOptions, Socket};
+    /// let options = ConnectOptions::new().protocols("v2.chat, v1.chat");
+    /// let socket = Socket::connect_with("ws://127.0.0.1:9001/", &options)?;
+    /// println!("speaking {}", socket.protocol().unwrap_or("(none)"));
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
     pub fn protocol(&self) -> Option<&str> {
         self.conn.protocol.as_deref()
     }
 
     /// The URL of the connection, after redirects.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/old-path")?;
+    /// println!("connected to {}", socket.url()); // where a redirect led, if any
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
     pub fn url(&self) -> &str {
         self.conn.url.as_str()
     }
@@ -470,9 +504,9 @@ impl std::fmt::Debug for Socket {
     }
 }
 
-/// Waiting reads come back with a message or an error: `Connection::read` returns `None` only
-/// for `Wait::No`, so the timeout here is never seen.
-fn expect_message(message: Option<Message>) -> Result<Message> {
+/// Waiting reads come back with a message or an error: reads return `None` only for
+/// `Wait::No`, so the timeout here is never seen.
+pub(crate) fn expect_message(message: Option<Message>) -> Result<Message> {
     message.ok_or(Error::Timeout(Timeout::Read))
 }
 

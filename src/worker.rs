@@ -100,6 +100,8 @@ pub(crate) struct Shared {
     closing: AtomicBool,
     /// The socket's last event was posted: `finish` has no mark to add.
     last_posted: AtomicBool,
+    /// The connection that ended most recently, for an end that comes while reconnecting.
+    previous: Mutex<Option<Box<Last>>>,
     /// Events handed to the sink and not taken yet, and the limit past which the worker waits.
     backlog: Mutex<usize>,
     /// Signalled when the backlog shrinks and when the socket starts closing.
@@ -126,6 +128,15 @@ enum Phase {
 struct Last {
     close: CloseInfo,
     info: ConnectionInfo,
+}
+
+impl Last {
+    fn of(socket: &Socket) -> Last {
+        Last {
+            close: socket.close_info(),
+            info: socket.info(),
+        }
+    }
 }
 
 impl std::fmt::Debug for ManagedSocket {
@@ -188,6 +199,7 @@ impl ManagedSocket {
             phase: Mutex::new(phase),
             closing: AtomicBool::new(false),
             last_posted: AtomicBool::new(false),
+            previous: Mutex::new(None),
             backlog: Mutex::new(0),
             space: Condvar::new(),
             limit: options.event_queue_limit,
@@ -434,6 +446,8 @@ impl Shared {
 
     fn post_event(self: &Arc<Self>, event: Event, transient: bool, last: bool) {
         if last {
+            // Whoever sees the last event sees the socket ended, too.
+            self.end_phase();
             self.last_posted.store(true, Ordering::SeqCst);
         }
         if let Sink::Inbox(_) = self.sink {
@@ -494,19 +508,8 @@ impl Shared {
     /// No event will follow: the socket leaves the dispatcher's live count, blocked readers
     /// learn the end.
     fn finish(self: &Arc<Self>) {
-        {
-            let mut phase = self.phase.lock();
-            if let Phase::Ended(_) = *phase {
-                return;
-            }
-            let last = match &*phase {
-                Phase::Open(socket) => Some(Box::new(Last {
-                    close: socket.close_info(),
-                    info: socket.info(),
-                })),
-                _ => None,
-            };
-            *phase = Phase::Ended(last);
+        if !self.end_phase() {
+            return;
         }
         match &self.sink {
             Sink::Callback(_) if self.last_posted.load(Ordering::SeqCst) => {}
@@ -520,6 +523,22 @@ impl Shared {
                 inbox.ready.notify_all();
             }
         }
+    }
+
+    /// Moves the phase to `Ended`, keeping what the last connection was; false if it was
+    /// already there.
+    fn end_phase(&self) -> bool {
+        let mut phase = self.phase.lock();
+        if let Phase::Ended(_) = *phase {
+            return false;
+        }
+        let last = match &*phase {
+            Phase::Open(socket) => Some(Box::new(Last::of(socket))),
+            // Reconnecting gave up: the last connection is the one that was lost.
+            _ => self.previous.lock().take(),
+        };
+        *phase = Phase::Ended(last);
+        true
     }
 
     /// Takes `count` events off the backlog and wakes a worker waiting for room or for the
@@ -577,10 +596,7 @@ impl Shared {
             home,
             callback: Some(callback),
         };
-        let Some(callback) = guard.callback.as_mut() else {
-            return;
-        };
-        while let Some(event) = events.pop_front() {
+        while let (Some(callback), Some(event)) = (guard.callback.as_mut(), events.pop_front()) {
             *ran += 1;
             taken.count += 1;
             callback(&self.name, event);
@@ -647,6 +663,7 @@ fn run(shared: &Arc<Shared>, start: Start, plan: &Plan) {
     loop {
         let opened = Instant::now();
         let ending = drive(shared, &socket, &plan.keepalive);
+        *shared.previous.lock() = Some(Box::new(Last::of(&socket)));
         let again = !shared.closing()
             && plan
                 .reconnect
@@ -700,6 +717,16 @@ fn open(shared: &Arc<Shared>, plan: &Plan, retry: bool, steps: &mut u32) -> Opti
             }
         }
         shared.set_phase(Phase::Connecting { retry: attempt > 0 });
+        // A close that came after the wait but saw `Waiting` is waiting for this thread to
+        // end: do not make it wait for a whole connect. A socket closed before its first
+        // connect still ends with a Close, as one closed during it does.
+        if shared.closing() {
+            if !retry && attempt == 0 {
+                let reason = "closed before connecting".to_owned();
+                shared.post_last(Event::Close { code: 1000, reason });
+            }
+            return None;
+        }
         let error = match Socket::open(plan.target.clone(), &plan.options, &plan.checked) {
             Ok(socket) => {
                 shared.set_phase(Phase::Open(socket.clone()));

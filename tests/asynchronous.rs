@@ -236,6 +236,8 @@ fn reading_an_asynchronous_socket_says_its_messages_go_to_the_callback() {
     let record = recorder.clone();
     websocket_client_connect_async_url(&name, move |_, e| record.record(&e), &server.ws_url("/"))
         .unwrap();
+    dispatch_until(|| !recorder.seen().is_empty()).unwrap();
+    assert_eq!(recorder.seen(), [Seen::Open(None)]);
     for error in [
         socket_read(&name).unwrap_err(),
         socket_try_read(&name).unwrap_err(),
@@ -535,4 +537,32 @@ fn a_callback_whose_destructor_calls_the_library_does_not_deadlock_socket_close(
         .recv_timeout(HANG_GUARD)
         .expect("socket_close hung"));
     closer.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_socket_closed_right_after_its_connect_call_still_ends_with_close() {
+    let _serial = serial();
+    // The connect may not even have started when the close comes, so the server serves any
+    // number of connections and is not joined.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || tungstenite::accept(stream).ok().map(echo));
+        }
+    });
+    for _ in 0..20 {
+        let name = unique_name("close-at-once");
+        let recorder = Recorder::default();
+        let record = recorder.clone();
+        websocket_client_connect_async_url(&name, move |_, e| record.record(&e), &url).unwrap();
+        socket_close(&name).unwrap();
+        assert!(!socket_exist(&name));
+        dispatch_until(|| false).unwrap(); // until the socket's last event
+        let seen = recorder.seen();
+        assert!(
+            matches!(seen.last(), Some(Seen::Close(1000, _))),
+            "{seen:?}"
+        );
+    }
 }

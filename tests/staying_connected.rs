@@ -647,3 +647,29 @@ fn a_close_without_a_code_is_a_normal_close_and_not_retried() {
     socket_close(&name).unwrap();
     server.join();
 }
+
+#[test]
+fn a_socket_that_gave_up_reconnecting_still_describes_its_last_connection() {
+    // One connection, lost at once; then nothing listens, so the one attempt fails.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut ws = tungstenite::accept(stream).unwrap();
+        ws.send(tungstenite::Message::text("only message")).unwrap();
+    });
+    let name = unique_name("gave-up");
+    let url = format!("ws://127.0.0.1:{port}/last");
+    let options = ConnectOptions::new().reconnect(quick_reconnect().max_attempts(Some(1)));
+    websocket_client_connect_with(&name, &url, &options).unwrap();
+    server.join().unwrap();
+    assert_eq!(socket_read(&name).unwrap(), Message::from("only message"));
+    let error = socket_read(&name).unwrap_err();
+    assert!(matches!(error, Error::ConnectRefused(_)), "{error:?}");
+    assert_eq!(socket_read(&name).unwrap_err().close_code(), Some(1006));
+    assert_eq!(socket_state(&name).unwrap(), State::Closed);
+    let info = socket_info(&name).unwrap();
+    assert_eq!(info.url, url);
+    assert_eq!(info.messages_received, 1);
+    socket_close(&name).unwrap();
+}
