@@ -227,6 +227,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// Records the time of a run of `args.n` messages of `args.size` bytes, with the message
+    /// and byte rates it gives.
+    fn set_throughput(&mut self, args: &Args, secs: f64) {
+        self.secs = secs;
+        self.msgs_s = Some(args.n as f64 / secs);
+        self.mb_s = Some(args.n as f64 * args.size as f64 / secs / 1e6);
+    }
+
     /// The report as one line of JSON.
     pub fn to_json(&self) -> String {
         let mut out = String::from("{");
@@ -410,9 +418,7 @@ fn stream<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
         .into());
     }
     client.close()?;
-    report.secs = secs;
-    report.msgs_s = Some(args.n as f64 / secs);
-    report.mb_s = Some(args.n as f64 * args.size as f64 / secs / 1e6);
+    report.set_throughput(args, secs);
     Ok(())
 }
 
@@ -430,9 +436,7 @@ fn bulk<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
     }
     let secs = start.elapsed().as_secs_f64();
     client.close()?;
-    report.secs = secs;
-    report.msgs_s = Some(args.n as f64 / secs);
-    report.mb_s = Some(args.n as f64 * args.size as f64 / secs / 1e6);
+    report.set_throughput(args, secs);
     Ok(())
 }
 
@@ -463,9 +467,7 @@ fn down<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
         .into());
     }
     client.close()?;
-    report.secs = secs;
-    report.msgs_s = Some(args.n as f64 / secs);
-    report.mb_s = Some(args.n as f64 * args.size as f64 / secs / 1e6);
+    report.set_throughput(args, secs);
     Ok(())
 }
 

@@ -56,6 +56,14 @@ pub fn closed_port() -> u16 {
     listener.local_addr().expect("local_addr").port()
 }
 
+fn ws_url(port: u16, path: &str) -> String {
+    format!("ws://127.0.0.1:{port}{path}")
+}
+
+fn wss_url(port: u16, path: &str) -> String {
+    format!("wss://localhost:{port}{path}")
+}
+
 fn bind_loopback() -> (TcpListener, SocketAddr) {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local_addr");
@@ -84,12 +92,12 @@ impl<T> Server<T> {
 
     /// `ws://127.0.0.1:PORT` followed by `path` (which should start with `/`).
     pub fn ws_url(&self, path: &str) -> String {
-        format!("ws://127.0.0.1:{}{path}", self.port())
+        ws_url(self.port(), path)
     }
 
     /// `wss://localhost:PORT` followed by `path`; "localhost" matches the TLS fixture's name.
     pub fn wss_url(&self, path: &str) -> String {
-        format!("wss://localhost:{}{path}", self.port())
+        wss_url(self.port(), path)
     }
 
     /// Waits until every connection has been served and returns each handler's result in
@@ -442,12 +450,12 @@ impl SilentServer {
 
     /// `ws://127.0.0.1:PORT` followed by `path`.
     pub fn ws_url(&self, path: &str) -> String {
-        format!("ws://127.0.0.1:{}{path}", self.port())
+        ws_url(self.port(), path)
     }
 
     /// `wss://localhost:PORT` followed by `path`.
     pub fn wss_url(&self, path: &str) -> String {
-        format!("wss://localhost:{}{path}", self.port())
+        wss_url(self.port(), path)
     }
 
     /// How many connections have been accepted so far.
