@@ -15,14 +15,14 @@ use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
 
 use crate::error::{Error, Result};
-use crate::event::Event;
+use crate::event_queue::EventQueue;
 use crate::worker::Shared;
 
 /// Events of one socket on their way to its callback (a worker posts everything it has read
 /// ahead at once), or, with no event, the mark that no more will come.
 pub(crate) struct Delivery {
     pub(crate) target: Arc<Shared>,
-    pub(crate) events: VecDeque<Event>,
+    pub(crate) events: EventQueue,
     /// After these, the socket no longer counts as live.
     pub(crate) last: bool,
 }

@@ -180,6 +180,7 @@ mod connect;
 mod dispatch;
 mod error;
 mod event;
+mod event_queue;
 mod info;
 mod keepalive;
 mod message;

@@ -10,7 +10,6 @@
 //! only other readers and `close` queue on it. `status` is a leaf lock, never held while
 //! taking another.
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +24,7 @@ use url::Url;
 
 use crate::connect::{self, Established};
 use crate::error::{CloseInfo, Error, Result, Timeout};
+use crate::event_queue::EventQueue;
 use crate::info::ConnectionInfo;
 use crate::message::Message;
 use crate::options::{Checked, ConnectOptions};
@@ -100,7 +100,7 @@ struct Status {
 /// Messages read from the engine but not returned yet, and what came after them.
 #[derive(Default)]
 struct ReadAhead {
-    messages: VecDeque<Message>,
+    messages: EventQueue,
     /// The peer's Close, already answered.
     stop: Option<Error>,
     /// A failure not acted on yet: the connection is failed (Close 1002, 1007, 1009) only when
@@ -268,7 +268,9 @@ impl Socket {
     /// # Ok::<(), named_websocket::Error>(())
     /// ```
     pub fn read(&self) -> Result<Message> {
-        self.conn.read(Wait::Forever).and_then(expect_message)
+        self.conn
+            .read(Wait::Forever, EventQueue::pop_message)
+            .and_then(expect_message)
     }
 
     /// Returns the next message, waiting at most `timeout`.
@@ -290,7 +292,7 @@ impl Socket {
     /// ```
     pub fn read_timeout(&self, timeout: Duration) -> Result<Message> {
         self.conn
-            .read(Wait::after(timeout))
+            .read(Wait::after(timeout), EventQueue::pop_message)
             .and_then(expect_message)
     }
 
@@ -310,7 +312,7 @@ impl Socket {
     /// # Ok::<(), named_websocket::Error>(())
     /// ```
     pub fn try_read(&self) -> Result<Option<Message>> {
-        self.conn.read(Wait::No)
+        self.conn.read(Wait::No, EventQueue::pop_message)
     }
 
     /// Closes the connection with code 1000 (normal closure).
@@ -433,15 +435,15 @@ impl Socket {
 
     /// A read with any kind of wait; `None` only for [`Wait::No`].
     pub(crate) fn read_wait(&self, wait: Wait) -> Result<Option<Message>> {
-        self.conn.read(wait)
+        self.conn.read(wait, EventQueue::pop_message)
     }
 
-    /// Moves the messages already read ahead into `out`, without any I/O; a stop (a close, a
-    /// violation) stays for the next read.
-    pub(crate) fn take_read_ahead(&self, out: &mut Vec<Message>) {
-        if let Some(mut turn) = self.conn.read_turn.try_lock() {
-            out.extend(turn.messages.drain(..));
-        }
+    /// As [`read_wait`](Self::read_wait), but returns every message read ahead at once, as
+    /// queued events; for a worker, which hands them over in one go.
+    pub(crate) fn read_batch(&self, wait: Wait) -> Result<Option<EventQueue>> {
+        self.conn.read(wait, |messages| {
+            (!messages.is_empty()).then(|| messages.take_all())
+        })
     }
 
     /// Queues a ping and sends it if the socket takes it now; what does not go out now goes
@@ -694,7 +696,13 @@ impl Connection {
         let _ = self.tcp.tcp().shutdown(Shutdown::Both);
     }
 
-    fn read(&self, wait: Wait) -> Result<Option<Message>> {
+    /// Waits for messages as `wait` allows, then returns what `take` takes of those read
+    /// ahead (it returns `None` only when there are none).
+    fn read<T>(
+        &self,
+        wait: Wait,
+        mut take: impl FnMut(&mut EventQueue) -> Option<T>,
+    ) -> Result<Option<T>> {
         let mut turn = match wait {
             Wait::Forever => self.read_turn.lock(),
             Wait::Until(deadline) => self
@@ -713,8 +721,8 @@ impl Connection {
         };
         loop {
             // What was read ahead comes first, then the error that stopped the reading.
-            if let Some(message) = turn.messages.pop_front() {
-                return Ok(Some(message));
+            if let Some(taken) = take(&mut turn.messages) {
+                return Ok(Some(taken));
             }
             if let Some(error) = turn.stop.take() {
                 return Err(error);
@@ -775,9 +783,9 @@ impl Connection {
                     break;
                 }
                 Ok(frame) => {
-                    if let Some(message) = Message::from_frame(frame) {
-                        log::trace!("{}: received {} bytes", self.url, message.len());
-                        turn.messages.push_back(message);
+                    let len = frame.len();
+                    if turn.messages.push_frame(frame) {
+                        log::trace!("{}: received {len} bytes", self.url);
                     }
                     // A ping or pong: the next read flushes the queued pong.
                 }

@@ -12,7 +12,6 @@
 //! stops reading, so TCP flow control slows the server and memory stays bounded. No event is
 //! dropped.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -23,6 +22,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::dispatch::{self, Delivery};
 use crate::error::{CloseInfo, Error, Result};
 use crate::event::Event;
+use crate::event_queue::EventQueue;
 use crate::info::ConnectionInfo;
 use crate::keepalive::{Due, Keepalive};
 use crate::message::Message;
@@ -52,7 +52,7 @@ struct Inbox {
 
 #[derive(Default)]
 struct InboxState {
-    events: VecDeque<Event>,
+    events: EventQueue,
     /// No event will come any more.
     finished: bool,
     /// The last connection's end, repeated to every read once the inbox is empty.
@@ -304,7 +304,7 @@ impl ManagedSocket {
         };
         let mut state = inbox.state.lock();
         loop {
-            if let Some(event) = state.events.pop_front() {
+            if let Some(event) = state.events.pop() {
                 self.shared.taken(1);
                 match event {
                     Event::Message(message) => return Ok(Some(message)),
@@ -395,9 +395,8 @@ impl Shared {
 
     /// Hands messages to the sink in as few goes as the limit allows: one delivery, one
     /// wake-up and one lock of the backlog for as many as there is room for.
-    fn post_messages(self: &Arc<Self>, messages: Vec<Message>) {
-        let mut messages = messages.into_iter().map(Event::Message).peekable();
-        while messages.peek().is_some() {
+    fn post_messages(self: &Arc<Self>, mut messages: EventQueue) {
+        while !messages.is_empty() {
             let batch = {
                 let mut backlog = self.backlog.lock();
                 while *backlog >= self.limit && !self.closing() {
@@ -409,7 +408,7 @@ impl Shared {
                 } else {
                     self.limit - *backlog
                 };
-                let events: VecDeque<Event> = messages.by_ref().take(room).collect();
+                let events = messages.split_front(room);
                 *backlog += events.len();
                 events
             };
@@ -418,7 +417,7 @@ impl Shared {
     }
 
     /// Gives events already counted in the backlog to the sink.
-    fn hand_over(self: &Arc<Self>, events: VecDeque<Event>) {
+    fn hand_over(self: &Arc<Self>, mut events: EventQueue) {
         match &self.sink {
             Sink::Callback(_) => dispatch::post(Delivery {
                 target: Arc::clone(self),
@@ -432,7 +431,7 @@ impl Shared {
                     self.taken(events.len());
                     return;
                 }
-                state.events.extend(events);
+                state.events.append(&mut events);
                 drop(state);
                 inbox.ready.notify_all();
             }
@@ -466,11 +465,15 @@ impl Shared {
             *backlog += 1;
         }
         match &self.sink {
-            Sink::Callback(_) => dispatch::post(Delivery {
-                target: Arc::clone(self),
-                events: VecDeque::from([event]),
-                last,
-            }),
+            Sink::Callback(_) => {
+                let mut events = EventQueue::default();
+                events.push(event);
+                dispatch::post(Delivery {
+                    target: Arc::clone(self),
+                    events,
+                    last,
+                })
+            }
             Sink::Inbox(inbox) => {
                 let mut state = inbox.state.lock();
                 if state.finished {
@@ -480,7 +483,7 @@ impl Shared {
                     self.taken(1);
                     return;
                 }
-                state.events.push_back(event);
+                state.events.push(event);
                 // In the same lock section as the last event, so that no read sees the last
                 // event and then an inbox that is not finished.
                 state.finished |= last;
@@ -515,7 +518,7 @@ impl Shared {
             Sink::Callback(_) if self.last_posted.load(Ordering::SeqCst) => {}
             Sink::Callback(_) => dispatch::post(Delivery {
                 target: Arc::clone(self),
-                events: VecDeque::new(),
+                events: EventQueue::default(),
                 last: true,
             }),
             Sink::Inbox(inbox) => {
@@ -572,7 +575,7 @@ impl Shared {
     /// in `ran`. Called by the dispatcher, never by a worker.
     pub(crate) fn deliver(
         &self,
-        events: &mut VecDeque<Event>,
+        events: &mut EventQueue,
         ran: &mut usize,
         stop: &mut dyn FnMut() -> bool,
     ) {
@@ -596,7 +599,7 @@ impl Shared {
             home,
             callback: Some(callback),
         };
-        while let (Some(callback), Some(event)) = (guard.callback.as_mut(), events.pop_front()) {
+        while let (Some(callback), Some(event)) = (guard.callback.as_mut(), events.pop()) {
             *ran += 1;
             taken.count += 1;
             callback(&self.name, event);
@@ -772,11 +775,9 @@ fn drive(shared: &Arc<Shared>, socket: &Socket, keepalive: &Keepalive) -> Ending
     loop {
         let deadline = keepalive.next_deadline(&clock, socket.last_received());
         let wait = deadline.map_or(Wait::Forever, Wait::Until);
-        let due = match socket.read_wait(wait) {
-            Ok(Some(message)) => {
-                // With what was read ahead with it: one hand-over for the lot.
-                let mut messages = vec![message];
-                socket.take_read_ahead(&mut messages);
+        let due = match socket.read_batch(wait) {
+            Ok(Some(messages)) => {
+                // Everything read ahead: one hand-over for the lot.
                 shared.post_messages(messages);
                 // A busy connection keeps the reads from timing out: look at the clock
                 // anyway, so pings still go out on time.
