@@ -112,6 +112,7 @@ impl EventQueue {
     }
 
     /// The first event if it is a message, taken out; otherwise the queue is left as it is.
+    #[inline]
     pub(crate) fn pop_message(&mut self) -> Option<Message> {
         // The hot path of blocking reads: straight to the message, no `Event` in between.
         let message = match *self.items.front()? {

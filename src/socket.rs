@@ -269,7 +269,7 @@ impl Socket {
     /// ```
     pub fn read(&self) -> Result<Message> {
         self.conn
-            .read(Wait::Forever, EventQueue::pop_message)
+            .read(Wait::Forever, 1, EventQueue::pop_message)
             .and_then(expect_message)
     }
 
@@ -292,7 +292,7 @@ impl Socket {
     /// ```
     pub fn read_timeout(&self, timeout: Duration) -> Result<Message> {
         self.conn
-            .read(Wait::after(timeout), EventQueue::pop_message)
+            .read(Wait::after(timeout), 1, EventQueue::pop_message)
             .and_then(expect_message)
     }
 
@@ -312,7 +312,7 @@ impl Socket {
     /// # Ok::<(), named_websocket::Error>(())
     /// ```
     pub fn try_read(&self) -> Result<Option<Message>> {
-        self.conn.read(Wait::No, EventQueue::pop_message)
+        self.conn.read(Wait::No, 1, EventQueue::pop_message)
     }
 
     /// Closes the connection with code 1000 (normal closure).
@@ -435,13 +435,14 @@ impl Socket {
 
     /// A read with any kind of wait; `None` only for [`Wait::No`].
     pub(crate) fn read_wait(&self, wait: Wait) -> Result<Option<Message>> {
-        self.conn.read(wait, EventQueue::pop_message)
+        self.conn.read(wait, 1, EventQueue::pop_message)
     }
 
     /// As [`read_wait`](Self::read_wait), but returns every message read ahead at once, as
-    /// queued events; for a worker, which hands them over in one go.
-    pub(crate) fn read_batch(&self, wait: Wait) -> Result<Option<EventQueue>> {
-        self.conn.read(wait, |messages| {
+    /// queued events, gathering up to `gather` of them while more keep arriving; for a worker,
+    /// which hands them over in one go.
+    pub(crate) fn read_batch(&self, wait: Wait, gather: usize) -> Result<Option<EventQueue>> {
+        self.conn.read(wait, gather, |messages| {
             (!messages.is_empty()).then(|| messages.take_all())
         })
     }
@@ -697,10 +698,13 @@ impl Connection {
     }
 
     /// Waits for messages as `wait` allows, then returns what `take` takes of those read
-    /// ahead (it returns `None` only when there are none).
+    /// ahead (it returns `None` only when there are none). While more keep arriving, reads on
+    /// until `gather` messages are queued, releasing the engine between read-aheads so that
+    /// writers get their turn.
     fn read<T>(
         &self,
         wait: Wait,
+        gather: usize,
         mut take: impl FnMut(&mut EventQueue) -> Option<T>,
     ) -> Result<Option<T>> {
         let mut turn = match wait {
@@ -719,25 +723,31 @@ impl Connection {
             Wait::Until(deadline) => Some(deadline),
             Wait::Forever | Wait::No => None,
         };
+        let mut gathering = false;
         loop {
-            // What was read ahead comes first, then the error that stopped the reading.
-            if let Some(taken) = take(&mut turn.messages) {
-                return Ok(Some(taken));
-            }
-            if let Some(error) = turn.stop.take() {
-                return Err(error);
-            }
-            if let Some(failure) = turn.failure.take() {
-                // `read_error` locks `ws` itself.
-                return Err(self.read_error(failure));
-            }
-            if let Some(error) = self.closed_error() {
-                return Err(error);
+            if !gathering {
+                // What was read ahead comes first, then the error that stopped the reading.
+                if let Some(taken) = take(&mut turn.messages) {
+                    return Ok(Some(taken));
+                }
+                if let Some(error) = turn.stop.take() {
+                    return Err(error);
+                }
+                if let Some(failure) = turn.failure.take() {
+                    // `read_error` locks `ws` itself.
+                    return Err(self.read_error(failure));
+                }
+                if let Some(error) = self.closed_error() {
+                    return Err(error);
+                }
             }
             let (filled, failure) = {
                 let mut ws = self.ws();
                 self.read_ahead(&mut ws, &mut turn)
             };
+            // A full read-ahead (no stop, nothing would block) means more may be waiting.
+            gathering =
+                filled && failure.is_none() && turn.stop.is_none() && turn.messages.len() < gather;
             match failure {
                 Some(e) if !would_block(&e) => turn.failure = Some(e),
                 Some(_) if filled => {}

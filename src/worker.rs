@@ -767,6 +767,11 @@ fn open(shared: &Arc<Shared>, plan: &Plan, retry: bool, steps: &mut u32) -> Opti
     }
 }
 
+/// The most messages a worker gathers for one hand-over while more keep arriving: fewer
+/// hand-overs (and wake-ups of the dispatcher) for a fast sender, at the cost of holding the
+/// first of them back while the rest are read (about 20 µs for 256 small messages).
+const GATHER: usize = 256;
+
 /// Runs one connection: reads and posts its messages, keeps it alive, until it ends.
 fn drive(shared: &Arc<Shared>, socket: &Socket, keepalive: &Keepalive) -> Ending {
     // The worker reads ahead of the application: a violation must not cut off its answers.
@@ -775,7 +780,7 @@ fn drive(shared: &Arc<Shared>, socket: &Socket, keepalive: &Keepalive) -> Ending
     loop {
         let deadline = keepalive.next_deadline(&clock, socket.last_received());
         let wait = deadline.map_or(Wait::Forever, Wait::Until);
-        let due = match socket.read_batch(wait) {
+        let due = match socket.read_batch(wait, shared.limit.min(GATHER)) {
             Ok(Some(messages)) => {
                 // Everything read ahead: one hand-over for the lot.
                 shared.post_messages(messages);
