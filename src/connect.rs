@@ -15,6 +15,7 @@ use tungstenite::WebSocket;
 use url::Url;
 
 use crate::access;
+use crate::burst::BurstReader;
 use crate::error::{Error, HandshakeFailure, Result, Timeout};
 use crate::options::{Checked, ConnectOptions};
 use crate::proxy::Proxy;
@@ -217,10 +218,10 @@ fn handshake_tls(
     host: &str,
     options: &ConnectOptions,
     deadline: Instant,
-) -> Result<native_tls::TlsStream<SharedTcp>> {
+) -> Result<native_tls::TlsStream<BurstReader<SharedTcp>>> {
     let connector = tls::connector(options)?;
     // The socket arms what is left of the deadline before each read and write.
-    let mut attempt = connector.connect(host, tcp);
+    let mut attempt = connector.connect(host, BurstReader::new(tcp));
     loop {
         match attempt {
             Ok(stream) => return Ok(stream),

@@ -176,6 +176,7 @@
 //! Rust 1.85. Raising it is a minor-version change.
 
 mod access;
+mod burst;
 mod connect;
 mod dispatch;
 mod error;

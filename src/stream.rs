@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec};
 
+use crate::burst::BurstReader;
+
 /// A plain or TLS stream that counts the bytes that cross it.
 ///
 /// Once the peer is gone for writing (broken pipe, reset), writes are absorbed and the failure
@@ -26,8 +28,8 @@ pub(crate) struct Stream {
 
 #[derive(Debug)]
 enum Kind {
-    Plain(SharedTcp),
-    Tls(Box<native_tls::TlsStream<SharedTcp>>),
+    Plain(BurstReader<SharedTcp>),
+    Tls(Box<native_tls::TlsStream<BurstReader<SharedTcp>>>),
 }
 
 /// A TCP socket that the protocol engine reads and writes while the connection also polls and
@@ -102,7 +104,7 @@ impl Write for SharedTcp {
 impl Stream {
     pub(crate) fn plain(tcp: SharedTcp) -> Stream {
         Stream {
-            kind: Kind::Plain(tcp),
+            kind: Kind::Plain(BurstReader::new(tcp)),
             bytes_in: 0,
             bytes_out: 0,
             last_traffic: Instant::now(),
@@ -111,7 +113,7 @@ impl Stream {
         }
     }
 
-    pub(crate) fn tls(tls: native_tls::TlsStream<SharedTcp>) -> Stream {
+    pub(crate) fn tls(tls: native_tls::TlsStream<BurstReader<SharedTcp>>) -> Stream {
         Stream {
             kind: Kind::Tls(Box::new(tls)),
             bytes_in: 0,
@@ -125,15 +127,15 @@ impl Stream {
     /// The TCP socket under the stream, shared.
     pub(crate) fn shared(&self) -> &SharedTcp {
         match &self.kind {
-            Kind::Plain(tcp) => tcp,
-            Kind::Tls(tls) => tls.get_ref(),
+            Kind::Plain(tcp) => tcp.get_ref(),
+            Kind::Tls(tls) => tls.get_ref().get_ref(),
         }
     }
 
     pub(crate) fn shared_mut(&mut self) -> &mut SharedTcp {
         match &mut self.kind {
-            Kind::Plain(tcp) => tcp,
-            Kind::Tls(tls) => tls.get_mut(),
+            Kind::Plain(tcp) => tcp.get_mut(),
+            Kind::Tls(tls) => tls.get_mut().get_mut(),
         }
     }
 }

@@ -241,6 +241,83 @@ fn every_message_before_the_servers_close_comes_first_then_the_close() {
     server.join();
 }
 
+/// What `stream_fast` sends: message `i` of a fast stream, its size varying from 0 to 300
+/// bytes, text and binary in turn.
+fn fast_stream_message(i: usize) -> Message {
+    let body = format!("{i}:").repeat(i % 60);
+    if i % 2 == 0 {
+        Message::Text(body)
+    } else {
+        Message::Binary(body.into_bytes())
+    }
+}
+
+const FAST_STREAM_LEN: usize = 200_000;
+
+/// A server that sends [`FAST_STREAM_LEN`] messages as fast as it can (megabytes queued at
+/// once), then closes with 4001.
+fn stream_fast<S: std::io::Read + std::io::Write>(mut ws: tungstenite::WebSocket<S>) {
+    for i in 0..FAST_STREAM_LEN {
+        ws.write(fast_stream_message(i).into_tungstenite()).unwrap();
+    }
+    ws.close(Some(CloseFrame {
+        code: 4001.into(),
+        reason: "stream done".into(),
+    }))
+    .unwrap();
+    while ws.read().is_ok() {}
+}
+
+trait IntoTungstenite {
+    fn into_tungstenite(self) -> tungstenite::Message;
+}
+
+impl IntoTungstenite for Message {
+    fn into_tungstenite(self) -> tungstenite::Message {
+        match self {
+            Message::Text(text) => tungstenite::Message::text(text),
+            Message::Binary(bytes) => tungstenite::Message::binary(bytes),
+        }
+    }
+}
+
+fn read_fast_stream(name: &str) {
+    for i in 0..FAST_STREAM_LEN {
+        assert_eq!(
+            socket_read(name).unwrap(),
+            fast_stream_message(i),
+            "message {i}"
+        );
+    }
+    let error = socket_read(name).unwrap_err();
+    assert!(
+        matches!(&error, Error::Closed(info) if info.code == 4001),
+        "{error:?}"
+    );
+    socket_close(name).unwrap();
+}
+
+#[test]
+fn a_fast_stream_of_small_messages_arrives_whole_and_in_order() {
+    // Large enough that reads fill the read buffer: the socket is read in gulps.
+    let server = ws_server(1, stream_fast);
+    let name = connect_to(&server.ws_url("/"), "fast");
+    read_fast_stream(&name);
+    server.join();
+}
+
+#[test]
+fn a_fast_stream_over_tls_arrives_whole_and_in_order() {
+    let fixture = tls_fixture();
+    let server = tls_ws_server(&fixture, 1, stream_fast);
+    let name = unique_name("fast-tls");
+    let options = ConnectOptions::new()
+        .add_root_certificate(Certificate::from_der(&fixture.cert_der).unwrap());
+    websocket_client_connect_with(&name, &server.wss_url("/"), &options).unwrap();
+    read_fast_stream(&name);
+    server.join();
+}
+
 #[test]
 fn a_close_frame_without_a_code_reads_as_1005() {
     let server = ws_server(1, |mut ws| {
