@@ -443,7 +443,7 @@ impl Socket {
     /// which hands them over in one go.
     pub(crate) fn read_batch(&self, wait: Wait, gather: usize) -> Result<Option<EventQueue>> {
         self.conn.read(wait, gather, |messages| {
-            (!messages.is_empty()).then(|| messages.take_all())
+            (!messages.is_empty()).then(|| messages.take_copy())
         })
     }
 
