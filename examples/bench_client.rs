@@ -37,7 +37,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use common::{main_with, run, BenchClient, BenchResult, Kind, Received};
+use common::{check_binary, main_with, run, BenchClient, BenchResult, Kind, Received};
 use named_websocket::{
     dispatch_timeout, socket_close, socket_read, socket_write, websocket_client_connect_async_url,
     websocket_client_connect_url, Error, Event, Message,
@@ -92,7 +92,9 @@ impl BenchClient for Named {
 }
 
 /// One asynchronous socket: its callback queues the events of the current connection on the
-/// main thread, and `recv` pumps the dispatch queue until there is something to return.
+/// main thread, and `recv` pumps the dispatch queue until there is something to return. The
+/// downstream workload checks and counts messages in the callback itself, as an event-driven
+/// application handles them where they are delivered.
 ///
 /// A hang guard: no benchmark waits this long for one event.
 const PUMP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -107,6 +109,28 @@ thread_local! {
     /// the thread that dispatches (the main thread), so no lock is needed.
     static EVENTS: RefCell<VecDeque<(u64, Event)>> = const { RefCell::new(VecDeque::new()) };
     static CONNECTIONS: Cell<u64> = const { Cell::new(0) };
+    /// Set while `count_binary_until_close` runs: the callback checks and counts messages
+    /// instead of queueing them.
+    static COUNTING: RefCell<Option<Counting>> = const { RefCell::new(None) };
+}
+
+/// Messages checked and counted in the callback.
+struct Counting {
+    connection: u64,
+    size: usize,
+    count: u64,
+    error: Option<String>,
+}
+
+impl Counting {
+    fn take(&mut self, message: &Message) {
+        match check_binary(message.kind(), message.len(), self.size) {
+            Ok(()) => self.count += 1,
+            Err(e) => {
+                self.error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
 }
 
 impl Callbacks {
@@ -140,6 +164,18 @@ impl BenchClient for Callbacks {
         websocket_client_connect_async_url(
             name,
             move |_name, event| {
+                if let Event::Message(message) = &event {
+                    let counted = COUNTING.with(|counting| match &mut *counting.borrow_mut() {
+                        Some(counting) if counting.connection == connection => {
+                            counting.take(message);
+                            true
+                        }
+                        _ => false,
+                    });
+                    if counted {
+                        return;
+                    }
+                }
                 EVENTS.with(|events| events.borrow_mut().push_back((connection, event)))
             },
             url,
@@ -167,6 +203,41 @@ impl BenchClient for Callbacks {
             Event::Error(error) => Err(error.into()),
             other => Err(format!("unexpected {other:?}").into()),
         }
+    }
+
+    fn count_binary_until_close(&mut self, size: usize) -> BenchResult<u64> {
+        COUNTING.with(|counting| {
+            counting.replace(Some(Counting {
+                connection: self.connection,
+                size,
+                count: 0,
+                error: None,
+            }))
+        });
+        // Messages queued before counting began still come through `next_event`.
+        let mut queued_before = 0;
+        let outcome: BenchResult<()> = loop {
+            match self.next_event() {
+                Ok(Event::Message(message)) => {
+                    if let Err(e) = check_binary(message.kind(), message.len(), size) {
+                        break Err(e);
+                    }
+                    queued_before += 1;
+                }
+                Ok(Event::Close { .. }) => break Ok(()),
+                Ok(Event::Error(error)) => break Err(error.into()),
+                Ok(other) => break Err(format!("unexpected {other:?}").into()),
+                Err(e) => break Err(e),
+            }
+        };
+        let counting = COUNTING
+            .with(|counting| counting.take())
+            .ok_or("the count went missing")?;
+        outcome?;
+        if let Some(error) = counting.error {
+            return Err(error.into());
+        }
+        Ok(queued_before + counting.count)
     }
 
     fn close(self) -> BenchResult<()> {

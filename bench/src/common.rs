@@ -49,6 +49,18 @@ pub trait BenchClient: Sized {
     fn send_binary(&mut self, data: Vec<u8>) -> BenchResult<()>;
     /// The next data message, or `None` once the server closed the connection.
     fn recv(&mut self) -> BenchResult<Option<Self::Msg>>;
+    /// Receives data messages until the server closes the connection, and counts them; each
+    /// must be binary and `size` bytes long. The default pulls them with `recv`. A
+    /// callback-driven client overrides it to check and count each message in its callback,
+    /// where an event-driven application handles it, rather than queueing it for `recv`.
+    fn count_binary_until_close(&mut self, size: usize) -> BenchResult<u64> {
+        let mut count = 0u64;
+        while let Some(message) = self.recv()? {
+            check_binary(message.kind(), message.payload().len(), size)?;
+            count += 1;
+        }
+        Ok(count)
+    }
     /// Closes cleanly: sends Close and waits for the server's answer and the end of the TCP
     /// connection. After `recv` returned `None`, only releases what is left.
     fn close(self) -> BenchResult<()>;
@@ -446,18 +458,7 @@ fn down<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
     // connect, so that nothing the server sent escapes the measure.
     let start = Instant::now();
     let mut client = C::connect(&url)?;
-    let mut count = 0u64;
-    while let Some(message) = client.recv()? {
-        if message.kind() != Kind::Binary || message.payload().len() != args.size {
-            return Err(format!(
-                "unexpected message: {:?} of {} bytes",
-                message.kind(),
-                message.payload().len()
-            )
-            .into());
-        }
-        count += 1;
-    }
+    let count = client.count_binary_until_close(args.size)?;
     let secs = start.elapsed().as_secs_f64();
     if count != args.n {
         return Err(format!(
@@ -468,6 +469,14 @@ fn down<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
     }
     client.close()?;
     report.set_throughput(args, secs);
+    Ok(())
+}
+
+/// What `down` expects of every message: binary, of the size asked for.
+pub fn check_binary(kind: Kind, len: usize, size: usize) -> BenchResult<()> {
+    if kind != Kind::Binary || len != size {
+        return Err(format!("unexpected message: {kind:?} of {len} bytes").into());
+    }
     Ok(())
 }
 
