@@ -5,9 +5,9 @@
 //! 16 KiB: seven times as many as with tungstenite's own default of 128 KiB, a tenth of the
 //! time of a stream of small messages. So when a read fills the engine's buffer (more is
 //! waiting), the following reads take up to [`BURST`] bytes at once into a buffer of ours and
-//! serve the engine from it; the buffer is given back as soon as a read finds the socket
-//! drained. Bytes are only ever handed on in order, so nothing above this layer can tell,
-//! except by the number of system calls.
+//! serve the engine from it; the buffer is given back when a read finds the socket drained
+//! (the reader is about to wait). Bytes are only ever handed on in order, so nothing above
+//! this layer can tell, except by the number of system calls.
 
 use std::io::{self, Read, Write};
 
@@ -27,8 +27,6 @@ pub(crate) struct BurstReader<R> {
     /// What was read into `burst` and not handed on yet: `burst[start..end]`.
     start: usize,
     end: usize,
-    /// The last gulp did not fill `burst`: give it back once it is drained.
-    release: bool,
 }
 
 impl<R> BurstReader<R> {
@@ -38,7 +36,6 @@ impl<R> BurstReader<R> {
             burst: Vec::new(),
             start: 0,
             end: 0,
-            release: false,
         }
     }
 
@@ -54,7 +51,6 @@ impl<R> BurstReader<R> {
         self.burst = Vec::new();
         self.start = 0;
         self.end = 0;
-        self.release = false;
     }
 }
 
@@ -76,7 +72,6 @@ impl<R: Read> Read for BurstReader<R> {
                 Ok(n) => {
                     self.start = 0;
                     self.end = n;
-                    self.release = n < BURST;
                 }
                 Err(e) => {
                     // Drained (or failed): the socket is no longer busy.
@@ -92,9 +87,6 @@ impl<R: Read> Read for BurstReader<R> {
         let n = buf.len().min(self.end - self.start);
         buf[..n].copy_from_slice(&self.burst[self.start..self.start + n]);
         self.start += n;
-        if self.start == self.end && self.release {
-            self.give_back();
-        }
         Ok(n)
     }
 }
@@ -190,8 +182,8 @@ mod tests {
     }
 
     #[test]
-    fn a_gulp_that_comes_back_short_gives_the_buffer_back_when_drained() {
-        let data: Vec<u8> = (0..40_000u32).map(|i| i as u8).collect();
+    fn the_buffer_is_kept_while_data_flows_and_given_back_when_the_source_is_drained() {
+        let data: Vec<u8> = (0..16 * 1024 + 1000u32).map(|i| i as u8).collect();
         let source = Chunks {
             data: data.clone(),
             at: 0,
@@ -204,14 +196,15 @@ mod tests {
         assert_eq!(reader.burst.len(), BURST, "busy: the next read is a gulp");
         let mut small = [0u8; 10];
         assert_eq!(reader.read(&mut small).unwrap(), 10);
-        assert_eq!(&small[..], &data[16 * 1024..16 * 1024 + 10]);
         let mut rest = vec![0u8; 2000];
         assert_eq!(reader.read(&mut rest).unwrap(), 990);
-        assert!(reader.burst.is_empty(), "the short gulp is drained");
+        assert_eq!(reader.burst.len(), BURST, "a short gulp keeps the buffer");
+        let error = reader.read(&mut rest).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+        assert!(reader.burst.is_empty(), "drained: the buffer is given back");
         let mut out = buf;
         out.extend_from_slice(&small);
         out.extend_from_slice(&rest[..990]);
-        out.extend(read_all(&mut reader, 16 * 1024));
         assert_eq!(out, data);
     }
 }
