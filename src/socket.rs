@@ -71,6 +71,9 @@ struct Connection {
     /// The reader's turn, and what it read ahead.
     read_turn: Mutex<ReadAhead>,
     status: Mutex<Status>,
+    /// `status.state` is still `Open`: set under the status lock, read without it, so that
+    /// every write and read does not take the lock just to learn that nothing happened.
+    open: AtomicBool,
     /// The same TCP socket as inside `ws`: polled and shut down without locking `ws`.
     tcp: SharedTcp,
     url: Url,
@@ -202,6 +205,7 @@ impl Socket {
                     close: None,
                     pending_failure: None,
                 }),
+                open: AtomicBool::new(true),
                 defer_failures: AtomicBool::new(false),
                 tcp,
                 url,
@@ -552,6 +556,9 @@ impl Connection {
 
     /// The error to report once the connection is no longer open.
     fn closed_error(&self) -> Option<Error> {
+        if self.open.load(Ordering::Acquire) {
+            return None;
+        }
         let status = self.status.lock();
         match status.state {
             State::Open => None,
@@ -571,6 +578,7 @@ impl Connection {
         if status.state != State::Closing {
             status.state = State::Closed;
         }
+        self.open.store(false, Ordering::Release);
         let info = status.close.get_or_insert(CloseInfo { code, reason });
         log::debug!("{}: {}", self.url, info);
         Error::Closed(Box::new(info.clone()))
@@ -889,6 +897,7 @@ impl Connection {
             let open = status.state == State::Open;
             if open {
                 status.state = State::Closing;
+                self.open.store(false, Ordering::Release);
                 status.close = Some(CloseInfo {
                     code,
                     reason: reason.to_owned(),
@@ -914,7 +923,11 @@ impl Connection {
         }
         self.finish_close(deadline);
         let _ = self.tcp.tcp().shutdown(Shutdown::Both);
-        self.status.lock().state = State::Closed;
+        {
+            let mut status = self.status.lock();
+            status.state = State::Closed;
+            self.open.store(false, Ordering::Release);
+        }
         log::debug!("{}: closed", self.url);
     }
 
