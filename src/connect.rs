@@ -284,9 +284,7 @@ fn upgrade(
     // From here on the socket is driven without blocking; readers and writers wait for
     // readiness with poll(2) instead of socket timeouts.
     let mut ws = ws;
-    let shared = ws.get_mut().shared_mut();
-    shared.clear_deadline().map_err(Error::Io)?;
-    shared.tcp().set_nonblocking(true).map_err(Error::Io)?;
+    ws.get_mut().go_nonblocking().map_err(Error::Io)?;
     let protocol = response
         .headers()
         .get(header::SEC_WEBSOCKET_PROTOCOL)

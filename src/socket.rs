@@ -109,6 +109,9 @@ struct ReadAhead {
     /// A failure not acted on yet: the connection is failed (Close 1002, 1007, 1009) only when
     /// the reader reaches it, so the application can answer the messages before it first.
     failure: Option<tungstenite::Error>,
+    /// The last read-ahead found the socket drained: the next waiting read waits for data
+    /// first, rather than ask the socket again only to hear "nothing yet".
+    drained: bool,
 }
 
 /// The most messages one lock of the engine reads ahead.
@@ -749,6 +752,12 @@ impl Connection {
                     return Err(error);
                 }
             }
+            let wait_first = std::mem::take(&mut turn.drained) && !matches!(wait, Wait::No);
+            if wait_first
+                && !wait_ready(self.tcp.tcp(), Readiness::Readable, deadline).map_err(Error::Io)?
+            {
+                return Err(Error::Timeout(Timeout::Read));
+            }
             let (filled, failure) = {
                 let mut ws = self.ws();
                 self.read_ahead(&mut ws, &mut turn)
@@ -758,7 +767,7 @@ impl Connection {
                 filled && failure.is_none() && turn.stop.is_none() && turn.messages.len() < gather;
             match failure {
                 Some(e) if !would_block(&e) => turn.failure = Some(e),
-                Some(_) if filled => {}
+                Some(_) if filled => turn.drained = true,
                 Some(_) => {
                     if let Wait::No = wait {
                         return Ok(None);

@@ -132,11 +132,18 @@ impl Stream {
         }
     }
 
-    pub(crate) fn shared_mut(&mut self) -> &mut SharedTcp {
-        match &mut self.kind {
-            Kind::Plain(tcp) => tcp.get_mut(),
-            Kind::Tls(tls) => tls.get_mut().get_mut(),
-        }
+    /// Ends the connect: no deadline any more, and the socket becomes non-blocking (readers
+    /// and writers wait for readiness with poll(2) from now on).
+    pub(crate) fn go_nonblocking(&mut self) -> io::Result<()> {
+        let reader = match &mut self.kind {
+            Kind::Plain(reader) => reader,
+            Kind::Tls(tls) => tls.get_mut(),
+        };
+        let shared = reader.get_mut();
+        shared.clear_deadline()?;
+        shared.tcp().set_nonblocking(true)?;
+        reader.set_nonblocking();
+        Ok(())
     }
 }
 
