@@ -194,9 +194,9 @@ pub fn dispatch_timeout(timeout: Duration) -> Result<usize> {
 /// socket is left, and returns how many ran.
 ///
 /// `done` is checked before waiting and after each callback. A socket is left until its last
-/// [`Event::Close`] has been dispatched (a socket that reconnects is not left between
-/// attempts). This is the loop of a program that does nothing else; a GUI program calls
-/// [`dispatch_pending`] from its own loop instead, woken by [`set_wake_hook`].
+/// [`Event::Close`](crate::Event::Close) has been dispatched (a socket that reconnects is not
+/// left between attempts). This is the loop of a program that does nothing else; a GUI program
+/// calls [`dispatch_pending`] from its own loop instead, woken by [`set_wake_hook`].
 ///
 /// Blocks until then: indefinitely, if a socket stays open and `done` never holds.
 ///
