@@ -93,9 +93,10 @@ impl<R: Read> Read for BurstReader<R> {
         }
         if self.start == self.end {
             if std::mem::take(&mut self.drained) {
-                // Most likely nothing more yet: let the caller wait for readiness. A trickle
-                // does not keep the buffer through the wait; a stream between gulps does.
-                if self.last_read < BUSY_READ {
+                // Most likely nothing more yet: let the caller wait for readiness. Only a
+                // stream that keeps the socket well fed (a gulp at least half full) keeps the
+                // buffer through the wait: a burst that ends leaves nothing allocated.
+                if self.last_read < BURST / 2 {
                     self.give_back();
                 }
                 return Err(io::ErrorKind::WouldBlock.into());

@@ -21,6 +21,10 @@ const PACK_LIMIT: usize = 2048;
 /// half the buffer, so a queue that never empties does not grow without bound.
 const COMPACT_AFTER: usize = 64 * 1024;
 
+/// An emptied queue keeps buffers up to this size for the next messages; larger ones (left by
+/// a burst of large messages) are given back, so an idle socket stays small.
+const KEEP_CAPACITY: usize = 32 * 1024;
+
 /// Events in order; see the module documentation.
 #[derive(Default)]
 pub(crate) struct EventQueue {
@@ -222,10 +226,19 @@ impl EventQueue {
     }
 
     fn clear_buffers(&mut self) {
+        if self.text.capacity() > KEEP_CAPACITY {
+            self.text = String::new();
+        }
         self.text.clear();
         self.text_taken = 0;
+        if self.binary.capacity() > KEEP_CAPACITY {
+            self.binary = Vec::new();
+        }
         self.binary.clear();
         self.binary_taken = 0;
+        if self.items.capacity() > KEEP_CAPACITY / std::mem::size_of::<Item>() {
+            self.items = VecDeque::new();
+        }
     }
 }
 
@@ -325,5 +338,26 @@ mod tests {
         let mut taken = queue.take_copy();
         assert_eq!(messages(&mut taken).len(), 10);
         assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn an_emptied_queue_gives_back_large_buffers() {
+        let mut queue = EventQueue::default();
+        for _ in 0..64 {
+            queue.push(Event::Message(vec![1u8; PACK_LIMIT].into()));
+            queue.push(Event::Message("é".repeat(PACK_LIMIT / 2).into()));
+        }
+        let mut taken = queue.take_copy();
+        assert_eq!(taken.len(), 128);
+        assert!(queue.binary.capacity() == 0 && queue.text.capacity() == 0);
+        while taken.pop().is_some() {}
+        assert!(taken.binary.capacity() == 0 && taken.text.capacity() == 0);
+
+        queue.push(Event::Message(vec![1u8; 100].into()));
+        assert!(queue.pop_message().is_some());
+        assert!(
+            queue.binary.capacity() >= 100,
+            "small buffers are kept for next time"
+        );
     }
 }
