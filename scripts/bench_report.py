@@ -334,7 +334,8 @@ def report(results_path, scale_path, meta_path, md_path, svg_path):
         "the server on CPU 0 and the client on CPU 1; *unpinned* lets the scheduler choose, "
         "which on 2 vCPUs makes ping-pong latency swing several times over.",
         "",
-        "Reproduce with `scripts/bench.sh` (about ten minutes; `--quick` for a smoke run).",
+        "Reproduce with `scripts/bench.sh` (about ten minutes; `--quick` for a smoke run). "
+        "Where the time goes, what was tried and what is left: [performance.md](performance.md).",
         "",
         f"![ratios ours / raw]({svg_name})",
         "",

@@ -245,9 +245,10 @@ impl ConnectOptions {
         self
     }
 
-    /// How many bytes one read from the operating system may take. The buffer is allocated at
-    /// the first read and kept, so it is most of what an idle socket costs; a larger one
-    /// takes large messages in fewer system calls.
+    /// The size of the protocol engine's read buffer. It is allocated at the first read and
+    /// kept, so it is most of what an idle socket costs. A busy socket is read in 64 KiB gulps
+    /// whatever this size (that second buffer is given back when the socket drains), so a
+    /// small read buffer costs little throughput.
     ///
     /// Defaults to 16 KiB.
     pub fn read_buffer_size(mut self, size: usize) -> Self {
