@@ -36,8 +36,6 @@ pub(crate) struct BurstReader<R> {
     nonblocking: bool,
     /// The last read from the socket came back short (and `nonblocking` is set).
     drained: bool,
-    /// How many bytes the last read from the socket brought.
-    last_read: usize,
 }
 
 impl<R> BurstReader<R> {
@@ -49,13 +47,18 @@ impl<R> BurstReader<R> {
             end: 0,
             nonblocking: false,
             drained: false,
-            last_read: 0,
         }
     }
 
     /// The socket is now non-blocking: `WouldBlock` means "nothing yet", no longer a timeout.
     pub(crate) fn set_nonblocking(&mut self) {
         self.nonblocking = true;
+    }
+
+    /// The next read asks the socket, whatever the last one brought: for a caller that must
+    /// not wait (it would read a stale hint as "nothing has arrived").
+    pub(crate) fn forget_drained(&mut self) {
+        self.drained = false;
     }
 
     /// Reads from the socket, noting whether the read came back short.
@@ -67,7 +70,6 @@ impl<R> BurstReader<R> {
         let wanted = target.len();
         let n = self.inner.read(target)?;
         self.drained = self.nonblocking && n > 0 && n < wanted;
-        self.last_read = n;
         Ok(n)
     }
 
@@ -93,18 +95,18 @@ impl<R: Read> Read for BurstReader<R> {
         }
         if self.start == self.end {
             if std::mem::take(&mut self.drained) {
-                // Most likely nothing more yet: let the caller wait for readiness. Only a
-                // stream that keeps the socket well fed (a gulp at least half full) keeps the
-                // buffer through the wait: a burst that ends leaves nothing allocated.
-                if self.last_read < BURST / 2 {
-                    self.give_back();
-                }
+                // Most likely nothing more yet: the caller waits for readiness, and a socket
+                // that waits keeps no buffer (it may wait for good).
+                self.give_back();
                 return Err(io::ErrorKind::WouldBlock.into());
             }
             if self.burst.is_empty() || buf.len() >= BURST {
                 // Not busy, or the caller's buffer is as large: straight into it.
                 let n = self.read_socket(false, buf)?;
-                if n == buf.len() && (BUSY_READ..BURST).contains(&n) && self.burst.is_empty() {
+                // Only once connected: a buffer taken during the handshake might never be
+                // given back (a socket that is only written to never drains it).
+                let busy = n == buf.len() && (BUSY_READ..BURST).contains(&n);
+                if busy && self.nonblocking && self.burst.is_empty() {
                     self.burst = vec![0; BURST];
                 }
                 return Ok(n);
@@ -196,6 +198,7 @@ mod tests {
             asked: 0,
         };
         let mut reader = BurstReader::new(source);
+        reader.set_nonblocking();
         assert_eq!(read_all(&mut reader, 16 * 1024), data);
         // One full 16 KiB read, then 64 KiB gulps (and the final WouldBlock).
         let reads = reader.get_ref().reads;
@@ -238,6 +241,7 @@ mod tests {
             asked: 0,
         };
         let mut reader = BurstReader::new(source);
+        reader.set_nonblocking();
         let mut buf = vec![0u8; 16 * 1024];
         assert_eq!(reader.read(&mut buf).unwrap(), 16 * 1024);
         assert_eq!(reader.burst.len(), BURST, "busy: the next read is a gulp");

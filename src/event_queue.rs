@@ -21,9 +21,17 @@ const PACK_LIMIT: usize = 2048;
 /// half the buffer, so a queue that never empties does not grow without bound.
 const COMPACT_AFTER: usize = 64 * 1024;
 
-/// An emptied queue keeps buffers up to this size for the next messages; larger ones (left by
-/// a burst of large messages) are given back, so an idle socket stays small.
+/// An emptied queue keeps buffers up to this size for the next messages, while messages keep
+/// coming; larger ones (left by a burst of large messages) are given back.
 const KEEP_CAPACITY: usize = 32 * 1024;
+
+/// What an empty queue keeps once its reader has waited [`IDLE_AFTER`]: an idle socket stays
+/// small.
+const IDLE_CAPACITY: usize = 4 * 1024;
+
+/// How long a reader waits before its empty queue gives back large buffers: a busy socket's
+/// short waits keep them (taking them again each time costs a tenth of a worker's time).
+pub(crate) const IDLE_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Events in order; see the module documentation.
 #[derive(Default)]
@@ -226,17 +234,38 @@ impl EventQueue {
     }
 
     fn clear_buffers(&mut self) {
-        if self.text.capacity() > KEEP_CAPACITY {
-            self.text = String::new();
-        }
         self.text.clear();
         self.text_taken = 0;
-        if self.binary.capacity() > KEEP_CAPACITY {
-            self.binary = Vec::new();
-        }
         self.binary.clear();
         self.binary_taken = 0;
-        if self.items.capacity() > KEEP_CAPACITY / std::mem::size_of::<Item>() {
+        self.give_back_beyond(KEEP_CAPACITY);
+    }
+
+    /// True when an empty queue still holds more than an idle one keeps.
+    pub(crate) fn holds_more_than_idle(&self) -> bool {
+        self.is_empty()
+            && (self.text.capacity() > IDLE_CAPACITY
+                || self.binary.capacity() > IDLE_CAPACITY
+                || self.items.capacity() > IDLE_CAPACITY / std::mem::size_of::<Item>())
+    }
+
+    /// Gives back large buffers of an empty queue, for a reader that has waited a while.
+    pub(crate) fn shrink_while_idle(&mut self) {
+        if self.is_empty() {
+            self.clear_buffers();
+            self.give_back_beyond(IDLE_CAPACITY);
+        }
+    }
+
+    /// Gives back the buffers larger than `bytes`; the queue must hold no packed bytes.
+    fn give_back_beyond(&mut self, bytes: usize) {
+        if self.text.capacity() > bytes {
+            self.text = String::new();
+        }
+        if self.binary.capacity() > bytes {
+            self.binary = Vec::new();
+        }
+        if self.items.is_empty() && self.items.capacity() > bytes / std::mem::size_of::<Item>() {
             self.items = VecDeque::new();
         }
     }
@@ -359,5 +388,14 @@ mod tests {
             queue.binary.capacity() >= 100,
             "small buffers are kept for next time"
         );
+
+        // 20 KiB: kept while messages keep coming, given back when the reader waits.
+        for _ in 0..10 {
+            queue.push(Event::Message(vec![1u8; PACK_LIMIT].into()));
+        }
+        while queue.pop_message().is_some() {}
+        assert!(queue.binary.capacity() >= 10 * PACK_LIMIT);
+        queue.shrink_while_idle();
+        assert!(queue.binary.capacity() <= IDLE_CAPACITY);
     }
 }

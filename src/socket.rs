@@ -24,7 +24,7 @@ use url::Url;
 
 use crate::connect::{self, Established};
 use crate::error::{CloseInfo, Error, Result, Timeout};
-use crate::event_queue::EventQueue;
+use crate::event_queue::{EventQueue, IDLE_AFTER};
 use crate::info::ConnectionInfo;
 use crate::message::Message;
 use crate::options::{Checked, ConnectOptions};
@@ -753,13 +753,15 @@ impl Connection {
                 }
             }
             let wait_first = std::mem::take(&mut turn.drained) && !matches!(wait, Wait::No);
-            if wait_first
-                && !wait_ready(self.tcp.tcp(), Readiness::Readable, deadline).map_err(Error::Io)?
-            {
+            if wait_first && !self.wait_readable(&mut turn, deadline)? {
                 return Err(Error::Timeout(Timeout::Read));
             }
             let (filled, failure) = {
                 let mut ws = self.ws();
+                if let Wait::No = wait {
+                    // "Has anything arrived?" is answered by the socket itself.
+                    ws.get_mut().forget_drained();
+                }
                 self.read_ahead(&mut ws, &mut turn)
             };
             // A full read-ahead (no stop, nothing would block) means more may be waiting.
@@ -767,14 +769,14 @@ impl Connection {
                 filled && failure.is_none() && turn.stop.is_none() && turn.messages.len() < gather;
             match failure {
                 Some(e) if !would_block(&e) => turn.failure = Some(e),
-                Some(_) if filled => turn.drained = true,
+                // Nothing more has arrived: hand over what is queued (a gathering read may
+                // hold messages from earlier read-aheads) before waiting for more.
+                Some(_) if filled || !turn.messages.is_empty() => turn.drained = true,
                 Some(_) => {
                     if let Wait::No = wait {
                         return Ok(None);
                     }
-                    if !wait_ready(self.tcp.tcp(), Readiness::Readable, deadline)
-                        .map_err(Error::Io)?
-                    {
+                    if !self.wait_readable(&mut turn, deadline)? {
                         return Err(Error::Timeout(Timeout::Read));
                     }
                 }
@@ -786,6 +788,24 @@ impl Connection {
                 None => {}
             }
         }
+    }
+
+    /// Waits until the socket is readable or `deadline` passes (false), with the read turn
+    /// held. A reader that waits longer than [`IDLE_AFTER`] keeps no large buffer meanwhile.
+    fn wait_readable(&self, turn: &mut ReadAhead, deadline: Option<Instant>) -> Result<bool> {
+        let tcp = self.tcp.tcp();
+        if turn.messages.holds_more_than_idle() {
+            let brief = deadline_after(IDLE_AFTER);
+            let first = deadline.map_or(brief, |deadline| deadline.min(brief));
+            if wait_ready(tcp, Readiness::Readable, Some(first)).map_err(Error::Io)? {
+                return Ok(true);
+            }
+            if first != brief {
+                return Ok(false); // the caller's deadline came first
+            }
+            turn.messages.shrink_while_idle();
+        }
+        wait_ready(tcp, Readiness::Readable, deadline).map_err(Error::Io)
     }
 
     /// Reads what has arrived, up to [`READ_AHEAD`] messages, into the reader's queue under one

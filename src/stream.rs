@@ -132,6 +132,14 @@ impl Stream {
         }
     }
 
+    /// The next read asks the socket even if the last one suggested it is drained.
+    pub(crate) fn forget_drained(&mut self) {
+        match &mut self.kind {
+            Kind::Plain(reader) => reader.forget_drained(),
+            Kind::Tls(tls) => tls.get_mut().forget_drained(),
+        }
+    }
+
     /// Ends the connect: no deadline any more, and the socket becomes non-blocking (readers
     /// and writers wait for readiness with poll(2) from now on).
     pub(crate) fn go_nonblocking(&mut self) -> io::Result<()> {
@@ -228,8 +236,9 @@ pub(crate) enum Readiness {
 
 /// Waits until the socket is ready, or until `deadline` (`None`: no limit).
 ///
-/// Returns `Ok(false)` when the deadline passed. A socket that was shut down, reset or hung up
-/// counts as ready, so the caller's next read or write sees what happened.
+/// Returns `Ok(false)` when the deadline passed; a deadline already past still looks once, so
+/// that what has arrived is not reported as a timeout. A socket that was shut down, reset or
+/// hung up counts as ready, so the caller's next read or write sees what happened.
 pub(crate) fn wait_ready(
     tcp: &TcpStream,
     readiness: Readiness,
@@ -241,25 +250,41 @@ pub(crate) fn wait_ready(
         Readiness::Either => PollFlags::IN | PollFlags::OUT,
     };
     loop {
-        let timeout = match deadline {
-            None => None,
-            Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(false);
-                }
-                Some(Timespec::try_from(left).unwrap_or(Timespec {
-                    tv_sec: i64::MAX,
-                    tv_nsec: 0,
-                }))
-            }
-        };
+        let timeout = deadline.map(|deadline| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            Timespec::try_from(left).unwrap_or(Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 0,
+            })
+        });
         let mut fds = [PollFd::new(tcp, flags)];
         match rustix::event::poll(&mut fds, timeout.as_ref()) {
-            Ok(0) => continue, // timed out: the loop head decides with the clock
+            Ok(0) if deadline.is_some_and(|deadline| Instant::now() >= deadline) => {
+                return Ok(false)
+            }
+            Ok(0) => continue, // woke early: wait for what is left
             Ok(_) => return Ok(true),
             Err(rustix::io::Errno::INTR) => continue,
             Err(errno) => return Err(errno.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_deadline_already_past_still_sees_what_has_arrived() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let past = Instant::now();
+        assert!(!wait_ready(&client, Readiness::Readable, Some(past)).unwrap());
+        server.write_all(b"x").unwrap();
+        // Once the byte is there for sure, a deadline in the past must not hide it.
+        assert!(wait_ready(&client, Readiness::Readable, None).unwrap());
+        assert!(wait_ready(&client, Readiness::Readable, Some(past)).unwrap());
     }
 }

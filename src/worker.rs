@@ -22,7 +22,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::dispatch::{self, Delivery};
 use crate::error::{CloseInfo, Error, Result};
 use crate::event::Event;
-use crate::event_queue::EventQueue;
+use crate::event_queue::{EventQueue, IDLE_AFTER};
 use crate::info::ConnectionInfo;
 use crate::keepalive::{Due, Keepalive};
 use crate::message::Message;
@@ -324,8 +324,25 @@ impl ManagedSocket {
                 });
                 return Err(Error::Closed(Box::new(info)));
             }
+            let idle_check = state.events.holds_more_than_idle();
             match wait {
                 Wait::No => return Ok(None),
+                // A reader that waits a while keeps no large buffer meanwhile.
+                Wait::Forever | Wait::Until(_) if idle_check => {
+                    let caller = match wait {
+                        Wait::Until(deadline) => Some(deadline),
+                        Wait::Forever | Wait::No => None,
+                    };
+                    let brief = deadline_after(IDLE_AFTER);
+                    let until = caller.map_or(brief, |deadline| deadline.min(brief));
+                    let timed_out = inbox.ready.wait_until(&mut state, until).timed_out();
+                    if timed_out && state.events.is_empty() && !state.finished {
+                        if caller.is_some_and(|deadline| Instant::now() >= deadline) {
+                            return Err(Error::Timeout(crate::error::Timeout::Read));
+                        }
+                        state.events.shrink_while_idle();
+                    }
+                }
                 Wait::Forever => inbox.ready.wait(&mut state),
                 Wait::Until(deadline) => {
                     if inbox.ready.wait_until(&mut state, deadline).timed_out()

@@ -283,6 +283,66 @@ fn the_servers_messages_and_close_arrive_in_order() {
 }
 
 #[test]
+fn a_burst_of_exactly_64_or_128_messages_is_delivered_without_waiting_for_more() {
+    // The worker reads ahead 64 messages per engine lock and gathers more while reads come back
+    // full. A burst that ends on that boundary must be handed over at once: here the server
+    // sends nothing more until the application has answered it.
+    let _serial = serial();
+    let rounds = [64usize, 128, 192, 1];
+    let server = ws_server(1, move |mut ws| {
+        let mut answers = Vec::new();
+        for (round, count) in rounds.iter().enumerate() {
+            for i in 0..*count {
+                ws.write(tungstenite::Message::text(format!("r{round} m{i}")))
+                    .unwrap();
+            }
+            ws.flush().unwrap();
+            answers.push(ws.read().unwrap().into_text().unwrap().to_string());
+        }
+        ws.close(None).unwrap();
+        while ws.read().is_ok() {}
+        answers
+    });
+    let name = unique_name("async-burst");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    let received = Arc::new(AtomicUsize::new(0));
+    let totals: Vec<usize> = rounds
+        .iter()
+        .scan(0, |sum, count| {
+            *sum += count;
+            Some(*sum)
+        })
+        .collect();
+    websocket_client_connect_async_url(
+        &name,
+        move |name, event| {
+            if let Event::Message(_) = event {
+                let count = received.fetch_add(1, Ordering::SeqCst) + 1;
+                if totals.contains(&count) {
+                    socket_write(name, format!("got {count}")).unwrap();
+                }
+            }
+            record.record(&event);
+        },
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    recorder.wait_closed();
+    let seen = recorder.seen();
+    let mut expected = vec![Seen::Open(None)];
+    for (round, count) in rounds.iter().enumerate() {
+        expected.extend((0..*count).map(|i| Seen::Text(format!("r{round} m{i}"))));
+    }
+    // The server closed without a code.
+    expected.push(Seen::Close(1005, String::new()));
+    assert_eq!(seen, expected);
+    socket_close(&name).unwrap();
+    let answers = server.join().remove(0).unwrap();
+    assert_eq!(answers, ["got 64", "got 192", "got 384", "got 385"]);
+}
+
+#[test]
 fn a_protocol_violation_gives_error_then_close_with_its_code() {
     let _serial = serial();
     let server = ws_server(1, |mut ws| {
