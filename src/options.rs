@@ -307,7 +307,9 @@ impl ConnectOptions {
     /// For sockets run by a worker (asynchronous ones, and blocking ones with keepalive or
     /// reconnect): how many events may wait for dispatch, or for `socket_read`, before the
     /// worker stops reading from the network. TCP flow control then slows the server, so memory
-    /// stays bounded while the application does not take them; no event is dropped.
+    /// stays bounded while the application does not take them; no event is dropped. (The
+    /// worker may hold one more batch it has read, at most the limit or 256 messages, plus 63,
+    /// while it waits for room.)
     ///
     /// Defaults to 1024.
     pub fn event_queue_limit(mut self, limit: usize) -> Self {
