@@ -55,11 +55,12 @@ impl SharedTcp {
         }
     }
 
-    /// Ends the connect: reads and writes are no longer bounded by its deadline.
-    pub(crate) fn clear_deadline(&mut self) -> io::Result<()> {
+    /// Ends the connect: the socket becomes non-blocking, and reads and writes are no longer
+    /// bounded by the connect's deadline. (The socket timeouts armed for it stay set: a
+    /// non-blocking socket never waits, so they no longer apply.)
+    fn go_nonblocking(&mut self) -> io::Result<()> {
         self.deadline = None;
-        self.tcp.set_read_timeout(None)?;
-        self.tcp.set_write_timeout(None)
+        self.tcp.set_nonblocking(true)
     }
 
     pub(crate) fn tcp(&self) -> &TcpStream {
@@ -147,9 +148,7 @@ impl Stream {
             Kind::Plain(reader) => reader,
             Kind::Tls(tls) => tls.get_mut(),
         };
-        let shared = reader.get_mut();
-        shared.clear_deadline()?;
-        shared.tcp().set_nonblocking(true)?;
+        reader.get_mut().go_nonblocking()?;
         reader.set_nonblocking();
         Ok(())
     }
