@@ -774,6 +774,8 @@ impl Connection {
                 Some(_) if filled || !turn.messages.is_empty() => turn.drained = true,
                 Some(_) => {
                     if let Wait::No = wait {
+                        // A reader that comes back empty-handed keeps no large buffer.
+                        turn.messages.shrink_while_idle();
                         return Ok(None);
                     }
                     if !self.wait_readable(&mut turn, deadline)? {
@@ -781,8 +783,11 @@ impl Connection {
                     }
                 }
                 // Only pings and pongs came: a stream of them must not hold a read past its
-                // deadline.
-                None if !filled && deadline.is_some_and(|d| Instant::now() >= d) => {
+                // deadline (messages gathered before them are handed over first).
+                None if !filled
+                    && turn.messages.is_empty()
+                    && deadline.is_some_and(|d| Instant::now() >= d) =>
+                {
                     return Err(Error::Timeout(Timeout::Read));
                 }
                 None => {}
@@ -791,7 +796,8 @@ impl Connection {
     }
 
     /// Waits until the socket is readable or `deadline` passes (false), with the read turn
-    /// held. A reader that waits longer than [`IDLE_AFTER`] keeps no large buffer meanwhile.
+    /// held. A reader that waits longer than [`IDLE_AFTER`], or times out, keeps no large
+    /// buffer meanwhile.
     fn wait_readable(&self, turn: &mut ReadAhead, deadline: Option<Instant>) -> Result<bool> {
         let tcp = self.tcp.tcp();
         if turn.messages.holds_more_than_idle() {
@@ -800,10 +806,10 @@ impl Connection {
             if wait_ready(tcp, Readiness::Readable, Some(first)).map_err(Error::Io)? {
                 return Ok(true);
             }
+            turn.messages.shrink_while_idle();
             if first != brief {
                 return Ok(false); // the caller's deadline came first
             }
-            turn.messages.shrink_while_idle();
         }
         wait_ready(tcp, Readiness::Readable, deadline).map_err(Error::Io)
     }

@@ -326,7 +326,11 @@ impl ManagedSocket {
             }
             let idle_check = state.events.holds_more_than_idle();
             match wait {
-                Wait::No => return Ok(None),
+                Wait::No => {
+                    // A reader that comes back empty-handed keeps no large buffer.
+                    state.events.shrink_while_idle();
+                    return Ok(None);
+                }
                 // A reader that waits a while keeps no large buffer meanwhile.
                 Wait::Forever | Wait::Until(_) if idle_check => {
                     let caller = match wait {
@@ -337,10 +341,10 @@ impl ManagedSocket {
                     let until = caller.map_or(brief, |deadline| deadline.min(brief));
                     let timed_out = inbox.ready.wait_until(&mut state, until).timed_out();
                     if timed_out && state.events.is_empty() && !state.finished {
+                        state.events.shrink_while_idle();
                         if caller.is_some_and(|deadline| Instant::now() >= deadline) {
                             return Err(Error::Timeout(crate::error::Timeout::Read));
                         }
-                        state.events.shrink_while_idle();
                     }
                 }
                 Wait::Forever => inbox.ready.wait(&mut state),
