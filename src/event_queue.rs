@@ -10,9 +10,11 @@
 //! allocation is cheap next to the copy that packing would add.
 
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use crate::event::Event;
 use crate::message::Message;
+use crate::stream::deadline_after;
 
 /// Messages up to this size are packed; larger ones are queued as their own allocation.
 const PACK_LIMIT: usize = 2048;
@@ -31,7 +33,19 @@ const IDLE_CAPACITY: usize = 4 * 1024;
 
 /// How long a reader waits before its empty queue gives back large buffers: a busy socket's
 /// short waits keep them (taking them again each time costs a tenth of a worker's time).
-pub(crate) const IDLE_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
+const IDLE_AFTER: Duration = Duration::from_millis(20);
+
+/// Until when a reader whose queue [holds more than an idle one](EventQueue::holds_more_than_idle)
+/// first waits: [`IDLE_AFTER`] from now, or its own `deadline` if that comes first (then
+/// `true`: no second wait). Once this first wait ends with nothing, the reader calls
+/// [`EventQueue::shrink_while_idle`].
+pub(crate) fn first_wait(deadline: Option<Instant>) -> (Instant, bool) {
+    let brief = deadline_after(IDLE_AFTER);
+    match deadline {
+        Some(deadline) if deadline < brief => (deadline, true),
+        _ => (brief, false),
+    }
+}
 
 /// Events in order; see the module documentation.
 #[derive(Default)]

@@ -24,7 +24,7 @@ use url::Url;
 
 use crate::connect::{self, Established};
 use crate::error::{CloseInfo, Error, Result, Timeout};
-use crate::event_queue::{EventQueue, IDLE_AFTER};
+use crate::event_queue::{first_wait, EventQueue};
 use crate::info::ConnectionInfo;
 use crate::message::Message;
 use crate::options::{Checked, ConnectOptions};
@@ -796,19 +796,18 @@ impl Connection {
     }
 
     /// Waits until the socket is readable or `deadline` passes (false), with the read turn
-    /// held. A reader that waits longer than [`IDLE_AFTER`], or times out, keeps no large
+    /// held. A reader that waits a while (see [`first_wait`]), or times out, keeps no large
     /// buffer meanwhile.
     fn wait_readable(&self, turn: &mut ReadAhead, deadline: Option<Instant>) -> Result<bool> {
         let tcp = self.tcp.tcp();
         if turn.messages.holds_more_than_idle() {
-            let brief = deadline_after(IDLE_AFTER);
-            let first = deadline.map_or(brief, |deadline| deadline.min(brief));
+            let (first, last) = first_wait(deadline);
             if wait_ready(tcp, Readiness::Readable, Some(first)).map_err(Error::Io)? {
                 return Ok(true);
             }
             turn.messages.shrink_while_idle();
-            if first != brief {
-                return Ok(false); // the caller's deadline came first
+            if last {
+                return Ok(false);
             }
         }
         wait_ready(tcp, Readiness::Readable, deadline).map_err(Error::Io)

@@ -22,7 +22,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::dispatch::{self, Delivery};
 use crate::error::{CloseInfo, Error, Result};
 use crate::event::Event;
-use crate::event_queue::{EventQueue, IDLE_AFTER};
+use crate::event_queue::{first_wait, EventQueue};
 use crate::info::ConnectionInfo;
 use crate::keepalive::{Due, Keepalive};
 use crate::message::Message;
@@ -333,16 +333,14 @@ impl ManagedSocket {
                 }
                 // A reader that waits a while keeps no large buffer meanwhile.
                 Wait::Forever | Wait::Until(_) if idle_check => {
-                    let caller = match wait {
+                    let (until, last) = first_wait(match wait {
                         Wait::Until(deadline) => Some(deadline),
                         Wait::Forever | Wait::No => None,
-                    };
-                    let brief = deadline_after(IDLE_AFTER);
-                    let until = caller.map_or(brief, |deadline| deadline.min(brief));
+                    });
                     let timed_out = inbox.ready.wait_until(&mut state, until).timed_out();
                     if timed_out && state.events.is_empty() && !state.finished {
                         state.events.shrink_while_idle();
-                        if caller.is_some_and(|deadline| Instant::now() >= deadline) {
+                        if last {
                             return Err(Error::Timeout(crate::error::Timeout::Read));
                         }
                     }

@@ -14,7 +14,6 @@ use common::*;
 use named_websocket::*;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::frame::Frame;
-use tungstenite::protocol::CloseFrame;
 
 const HANG_GUARD: Duration = Duration::from_secs(20);
 
@@ -256,16 +255,8 @@ fn reading_an_asynchronous_socket_says_its_messages_go_to_the_callback() {
 fn the_servers_messages_and_close_arrive_in_order() {
     let _serial = serial();
     let server = ws_server(1, |mut ws| {
-        for i in 0..50 {
-            ws.write(tungstenite::Message::text(format!("m{i}")))
-                .unwrap();
-        }
-        ws.close(Some(CloseFrame {
-            code: 4000.into(),
-            reason: "bye".into(),
-        }))
-        .unwrap();
-        while ws.read().is_ok() {}
+        let messages = (0..50).map(|i| tungstenite::Message::text(format!("m{i}")));
+        send_all_then_close(&mut ws, messages, Some((4000, "bye")));
     });
     let name = unique_name("async-server-close");
     let recorder = Recorder::default();

@@ -13,7 +13,6 @@ use common::*;
 use named_websocket::*;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::frame::Frame;
-use tungstenite::protocol::CloseFrame;
 
 /// How long a test waits on a channel before calling the library hung: a guard, not a clock.
 const HANG_GUARD: Duration = Duration::from_secs(20);
@@ -210,16 +209,8 @@ fn close_wakes_a_blocked_reader_even_when_the_server_never_answers() {
 #[test]
 fn every_message_before_the_servers_close_comes_first_then_the_close() {
     let server = ws_server(1, |mut ws| {
-        for i in 0..100 {
-            ws.write(tungstenite::Message::text(format!("message {i}")))
-                .unwrap();
-        }
-        ws.close(Some(CloseFrame {
-            code: 4000.into(),
-            reason: "that's all".into(),
-        }))
-        .unwrap();
-        while ws.read().is_ok() {}
+        let messages = (0..100).map(|i| tungstenite::Message::text(format!("message {i}")));
+        send_all_then_close(&mut ws, messages, Some((4000, "that's all")));
     });
     let name = connect_to(&server.ws_url("/"), "drain");
     for i in 0..100 {
@@ -257,28 +248,11 @@ const FAST_STREAM_LEN: usize = 200_000;
 /// A server that sends [`FAST_STREAM_LEN`] messages as fast as it can (megabytes queued at
 /// once), then closes with 4001.
 fn stream_fast<S: std::io::Read + std::io::Write>(mut ws: tungstenite::WebSocket<S>) {
-    for i in 0..FAST_STREAM_LEN {
-        ws.write(fast_stream_message(i).into_tungstenite()).unwrap();
-    }
-    ws.close(Some(CloseFrame {
-        code: 4001.into(),
-        reason: "stream done".into(),
-    }))
-    .unwrap();
-    while ws.read().is_ok() {}
-}
-
-trait IntoTungstenite {
-    fn into_tungstenite(self) -> tungstenite::Message;
-}
-
-impl IntoTungstenite for Message {
-    fn into_tungstenite(self) -> tungstenite::Message {
-        match self {
-            Message::Text(text) => tungstenite::Message::text(text),
-            Message::Binary(bytes) => tungstenite::Message::binary(bytes),
-        }
-    }
+    let messages = (0..FAST_STREAM_LEN).map(|i| match fast_stream_message(i) {
+        Message::Text(text) => tungstenite::Message::text(text),
+        Message::Binary(bytes) => tungstenite::Message::binary(bytes),
+    });
+    send_all_then_close(&mut ws, messages, Some((4001, "stream done")));
 }
 
 fn read_fast_stream(name: &str) {

@@ -26,6 +26,21 @@ fn serial() -> MutexGuard<'static, ()> {
 }
 
 /// A fast policy for tests: no jitter, short delays.
+/// Serves one connection on `listener` in a thread: sends `greeting`, then hands the socket to
+/// `then`. The listener closes when the thread ends, so the port then refuses connections.
+fn serve_once<T: Send + 'static>(
+    listener: TcpListener,
+    greeting: &'static str,
+    then: impl FnOnce(tungstenite::WebSocket<TcpStream>) -> T + Send + 'static,
+) -> thread::JoinHandle<T> {
+    thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut ws = tungstenite::accept(stream).unwrap();
+        ws.send(tungstenite::Message::text(greeting)).unwrap();
+        then(ws)
+    })
+}
+
 fn quick_reconnect() -> Reconnect {
     Reconnect::new()
         .min_delay(10 * MS)
@@ -430,13 +445,7 @@ fn a_server_restarting_on_the_same_port_is_found_again() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     // The first life: one connection, one message, then the whole server goes away.
-    let first_life = thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut ws = tungstenite::accept(stream).unwrap();
-        ws.send(tungstenite::Message::text("first life")).unwrap();
-        drop(ws);
-        drop(listener);
-    });
+    let first_life = serve_once(listener, "first life", drop);
     let name = unique_name("restart");
     let options = ConnectOptions::new().reconnect(quick_reconnect());
     websocket_client_connect_with(&name, &format!("ws://127.0.0.1:{port}/"), &options).unwrap();
@@ -444,12 +453,7 @@ fn a_server_restarting_on_the_same_port_is_found_again() {
     first_life.join().unwrap();
     // Meanwhile the client retries against a closed port; the server comes back.
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
-    let second_life = thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut ws = tungstenite::accept(stream).unwrap();
-        ws.send(tungstenite::Message::text("second life")).unwrap();
-        echo(ws)
-    });
+    let second_life = serve_once(listener, "second life", echo);
     assert_eq!(socket_read(&name).unwrap(), Message::from("second life"));
     socket_close(&name).unwrap();
     assert_eq!(second_life.join().unwrap().close_code, Some(1000));
@@ -653,11 +657,7 @@ fn a_socket_that_gave_up_reconnecting_still_describes_its_last_connection() {
     // One connection, lost at once; then nothing listens, so the one attempt fails.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut ws = tungstenite::accept(stream).unwrap();
-        ws.send(tungstenite::Message::text("only message")).unwrap();
-    });
+    let server = serve_once(listener, "only message", drop);
     let name = unique_name("gave-up");
     let url = format!("ws://127.0.0.1:{port}/last");
     let options = ConnectOptions::new().reconnect(quick_reconnect().max_attempts(Some(1)));

@@ -320,6 +320,25 @@ pub struct EchoStats {
     pub close_reason: String,
 }
 
+/// Sends `messages` (queued, so that they go out as fast as the socket takes them), then closes
+/// with `close` (code and reason; `None`: a Close frame without a code) and reads until the
+/// client's answer: a server that has said all it had to say.
+pub fn send_all_then_close<S: Read + Write>(
+    ws: &mut WebSocket<S>,
+    messages: impl IntoIterator<Item = Message>,
+    close: Option<(u16, &str)>,
+) {
+    for message in messages {
+        ws.write(message).unwrap();
+    }
+    let frame = close.map(|(code, reason)| tungstenite::protocol::CloseFrame {
+        code: code.into(),
+        reason: reason.into(),
+    });
+    ws.close(frame).unwrap();
+    while ws.read().is_ok() {}
+}
+
 /// Echoes every Text and Binary message back (same type) until the client closes, completes
 /// the close handshake and reports what was seen. A client that drops the TCP connection just
 /// ends the echo (`close_code` stays `None`).
