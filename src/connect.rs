@@ -16,12 +16,13 @@ use url::Url;
 
 use crate::access;
 use crate::burst::BurstReader;
+use crate::classify;
+use crate::deadline::deadline_after;
 use crate::error::{Error, HandshakeFailure, Result, Timeout};
 use crate::options::{Checked, ConnectOptions};
 use crate::proxy::Proxy;
-use crate::stream::{deadline_after, SharedTcp, Stream};
+use crate::stream::{SharedTcp, Stream};
 use crate::target::Target;
-use crate::tls;
 
 /// A connection whose upgrade succeeded, before it is wrapped into a socket.
 pub(crate) struct Established {
@@ -62,7 +63,7 @@ pub(crate) fn connect(
                 let next = redirect_target(&target, status, &location, redirects_left)?;
                 let cross_origin = next.url.origin() != target.url.origin();
                 if cross_origin && !options.cross_origin_redirects {
-                    return Err(refused(
+                    return Err(classify::refused(
                         status,
                         Some(
                             format!(
@@ -161,8 +162,8 @@ fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>> 
         .map_err(Error::Io)?;
     match receiver.recv_deadline(deadline) {
         Ok(Ok(addresses)) if !addresses.is_empty() => Ok(addresses),
-        Ok(Ok(_)) => Err(Error::Dns(format!("{host}: no address found").into())),
-        Ok(Err(e)) => Err(Error::Dns(format!("{host}: {e}").into())),
+        Ok(Ok(_)) => Err(classify::no_address(host)),
+        Ok(Err(e)) => Err(classify::dns(host, e)),
         Err(_) => Err(Error::Timeout(Timeout::Dns)),
     }
 }
@@ -203,8 +204,8 @@ fn connect_tcp(
             };
             Err(Error::ConnectRefused(text.into()))
         }
-        Some(e) => Err(Error::from_io(e, Timeout::Connect)),
-        None => Err(Error::Dns(format!("{host}: no address found").into())),
+        Some(e) => Err(classify::io(e, Timeout::Connect)),
+        None => Err(classify::no_address(host)),
     }
 }
 
@@ -219,15 +220,13 @@ fn handshake_tls(
     options: &ConnectOptions,
     deadline: Instant,
 ) -> Result<native_tls::TlsStream<BurstReader<SharedTcp>>> {
-    let connector = tls::connector(options)?;
+    let connector = options.tls.connector()?;
     // The socket arms what is left of the deadline before each read and write.
     let mut attempt = connector.connect(host, BurstReader::new(tcp));
     loop {
         match attempt {
             Ok(stream) => return Ok(stream),
-            Err(native_tls::HandshakeError::Failure(e)) => {
-                return Err(Error::Tls(e.to_string().into()))
-            }
+            Err(native_tls::HandshakeError::Failure(e)) => return Err(classify::tls_handshake(e)),
             // A socket timeout surfaces as WouldBlock: go on while the deadline allows.
             Err(native_tls::HandshakeError::WouldBlock(mid)) => {
                 time_left(deadline, Timeout::Tls)?;
@@ -276,9 +275,9 @@ fn upgrade(
                 if let (true, Some(location)) = (is_redirect(status), location) {
                     return Ok(Attempt::Redirect(status, location.to_owned()));
                 }
-                return Err(refused(status, response.body().as_deref()));
+                return Err(classify::refused(status, response.body().as_deref()));
             }
-            Err(HandshakeError::Failure(e)) => return Err(handshake_error(e)),
+            Err(HandshakeError::Failure(e)) => return Err(classify::handshake(e)),
         }
     };
     // From here on the socket is driven without blocking; readers and writers wait for
@@ -317,13 +316,14 @@ fn redirect_target(
     redirects_left: u32,
 ) -> Result<Target> {
     if redirects_left == 0 {
-        return Err(refused(status, Some(b"too many redirects")));
+        return Err(classify::refused(status, Some(b"too many redirects")));
     }
     let mut url = from.url.join(location).map_err(|e| {
-        Error::Handshake(Box::new(HandshakeFailure {
-            status: Some(status),
-            detail: format!("invalid redirect location {location:?}: {e}"),
-        }))
+        let location = classify::printable(location);
+        Error::Handshake(Box::new(HandshakeFailure::new(
+            Some(status),
+            format!("invalid redirect location {location:?}: {e}"),
+        )))
     })?;
     // Servers often answer with http(s) URLs; the WebSocket schemes map one to one.
     let scheme = match url.scheme() {
@@ -336,7 +336,7 @@ fn redirect_target(
     }
     let next = Target::from_parsed(url)?;
     if from.tls && !next.tls {
-        return Err(refused(
+        return Err(classify::refused(
             status,
             Some(format!("refusing to follow a redirect from wss to {}", next.url).as_bytes()),
         ));
@@ -344,77 +344,9 @@ fn redirect_target(
     Ok(next)
 }
 
-/// The error for an HTTP answer other than 101, with a short printable excerpt of its body.
-fn refused(status: u16, body: Option<&[u8]>) -> Error {
-    const EXCERPT: usize = 200;
-    let body = body.unwrap_or_default();
-    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT)]);
-    let mut detail: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    detail = detail.trim().to_owned();
-    if body.len() > EXCERPT {
-        detail.push('…');
-    }
-    Error::Handshake(Box::new(HandshakeFailure {
-        status: Some(status),
-        detail,
-    }))
-}
-
-fn handshake_error(error: tungstenite::Error) -> Error {
-    use tungstenite::error::ProtocolError;
-    let detail = match error {
-        tungstenite::Error::Io(e) => {
-            return match e.kind() {
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-                    Error::Timeout(Timeout::Handshake)
-                }
-                _ => Error::Handshake(Box::new(HandshakeFailure {
-                    status: None,
-                    detail: format!("connection lost during the upgrade: {e}"),
-                })),
-            }
-        }
-        tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(e)) => {
-            return Error::Subprotocol(e.to_string().into())
-        }
-        tungstenite::Error::Protocol(ProtocolError::SecWebSocketAcceptKeyMismatch) => {
-            "the server's Sec-WebSocket-Accept does not match our key".to_owned()
-        }
-        tungstenite::Error::Protocol(ProtocolError::HandshakeIncomplete) => {
-            "the server closed the connection before answering the upgrade".to_owned()
-        }
-        tungstenite::Error::Url(e) => return Error::invalid(e.to_string()),
-        tungstenite::Error::HttpFormat(e) => return Error::invalid(e.to_string()),
-        other => other.to_string(),
-    };
-    Error::Handshake(Box::new(HandshakeFailure {
-        status: None,
-        detail,
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn refusals_keep_a_short_printable_excerpt() {
-        let long = vec![b'x'; 1000];
-        let err = refused(404, Some(&long));
-        let Error::Handshake(failure) = err else {
-            panic!("not a handshake error")
-        };
-        assert_eq!(failure.status, Some(404));
-        assert!(failure.detail.chars().count() <= 201);
-        let err = refused(500, Some(b"boom\r\nline"));
-        assert_eq!(
-            err.to_string(),
-            "WebSocket handshake refused: HTTP 500: boom  line"
-        );
-    }
 
     #[test]
     fn redirects_resolve_relative_locations_and_never_downgrade() {

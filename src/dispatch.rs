@@ -14,14 +14,14 @@ use crossbeam_channel::{Receiver, Sender};
 use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
 
+use crate::callback::CallbackSlot;
 use crate::error::{Error, Result};
 use crate::event_queue::EventQueue;
-use crate::worker::Shared;
 
 /// Events of one socket on their way to its callback (a worker posts everything it has read
 /// ahead at once), or, with no event, the mark that no more will come.
 pub(crate) struct Delivery {
-    pub(crate) target: Arc<Shared>,
+    pub(crate) target: Arc<CallbackSlot>,
     pub(crate) events: EventQueue,
     /// After these, the socket no longer counts as live.
     pub(crate) last: bool,
@@ -34,43 +34,63 @@ impl Delivery {
     }
 }
 
-struct Queue {
+type WakeHook = Arc<dyn Fn() + Send + Sync>;
+
+/// The process's one dispatch queue and its bookkeeping.
+///
+/// Invariants:
+/// - `pending` counts the weight of every delivery in `front` and in the channel, minus the
+///   events of `front`'s deliveries whose callbacks already ran: a delivery is counted before
+///   it is sent, so a dispatcher never takes an uncounted one.
+/// - `live` counts the asynchronous sockets whose last delivery has not been dispatched: while
+///   it is above zero, some delivery is still to come, so a wait for one ends.
+/// - Only the thread recorded in `dispatcher` takes deliveries and touches `front`, and it
+///   holds no other lock of this crate while callbacks run.
+struct DispatchQueue {
     sender: Sender<Delivery>,
     receiver: Receiver<Delivery>,
+    /// Events posted and not yet taken by a dispatcher.
+    pending: AtomicUsize,
+    /// Asynchronous sockets whose last event has not been dispatched yet.
+    live: AtomicUsize,
+    wake_hook: RwLock<Option<WakeHook>>,
+    /// The thread that is dispatching, if any: callbacks of one socket must not run on two
+    /// threads at once, nor re-enter the dispatcher.
+    dispatcher: Mutex<Option<ThreadId>>,
+    /// What a dispatch left of a delivery (its condition held, or a callback panicked): it
+    /// comes before anything in the channel.
+    front: Mutex<VecDeque<Delivery>>,
 }
 
-static QUEUE: Lazy<Queue> = Lazy::new(|| {
+static QUEUE: Lazy<DispatchQueue> = Lazy::new(|| {
+    // Unbounded, yet bounded in practice: each socket's backlog limits what it posts.
     let (sender, receiver) = crossbeam_channel::unbounded();
-    Queue { sender, receiver }
+    DispatchQueue {
+        sender,
+        receiver,
+        pending: AtomicUsize::new(0),
+        live: AtomicUsize::new(0),
+        wake_hook: RwLock::new(None),
+        dispatcher: Mutex::new(None),
+        front: Mutex::new(VecDeque::new()),
+    }
 });
-/// Events posted and not yet taken by a dispatcher.
-static PENDING: AtomicUsize = AtomicUsize::new(0);
-/// Asynchronous sockets whose last event has not been dispatched yet.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-type WakeHook = Arc<dyn Fn() + Send + Sync>;
-static WAKE_HOOK: RwLock<Option<WakeHook>> = RwLock::new(None);
-/// The thread that is dispatching, if any: callbacks of one socket must not run on two
-/// threads at once, nor re-enter the dispatcher.
-static DISPATCHER: Mutex<Option<ThreadId>> = Mutex::new(None);
-/// What a dispatch left of a delivery (its condition held, or a callback panicked): it comes
-/// before anything in the queue. Only the dispatcher touches it.
-static FRONT: Mutex<VecDeque<Delivery>> = Mutex::new(VecDeque::new());
 
 /// Counts a new asynchronous socket as live until its last event is dispatched.
 pub(crate) fn socket_started() {
-    LIVE.fetch_add(1, Ordering::SeqCst);
+    QUEUE.live.fetch_add(1, Ordering::SeqCst);
 }
 
 /// Undoes [`socket_started`] for a socket whose worker could not start.
 pub(crate) fn socket_stopped() {
-    LIVE.fetch_sub(1, Ordering::SeqCst);
+    QUEUE.live.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Queues an event; called from worker threads. Calls the wake-up hook when the queue was
 /// empty.
 pub(crate) fn post(delivery: Delivery) {
     // Counted before it is visible, so a dispatcher never takes an uncounted event.
-    let was_empty = PENDING.fetch_add(delivery.weight(), Ordering::SeqCst) == 0;
+    let was_empty = QUEUE.pending.fetch_add(delivery.weight(), Ordering::SeqCst) == 0;
     // The receiver lives in a static: the channel cannot be disconnected.
     let _ = QUEUE.sender.send(delivery);
     if was_empty {
@@ -100,7 +120,7 @@ pub fn dispatch_pending() -> Result<usize> {
 
 /// Runs the events queued now (not those that arrive meanwhile); the caller is the dispatcher.
 fn run_queued() -> usize {
-    let queued = PENDING.load(Ordering::SeqCst);
+    let queued = QUEUE.pending.load(Ordering::SeqCst);
     let mut ran = 0;
     let mut taken = 0;
     while taken < queued {
@@ -122,7 +142,7 @@ enum Take {
 
 /// The next delivery: what a dispatch left first, then the queue.
 fn next(take: Take) -> Option<Delivery> {
-    if let Some(delivery) = FRONT.lock().pop_front() {
+    if let Some(delivery) = QUEUE.front.lock().pop_front() {
         return Some(delivery);
     }
     match take {
@@ -223,7 +243,7 @@ pub fn dispatch_until(mut done: impl FnMut() -> bool) -> Result<usize> {
     let _dispatcher = Dispatcher::enter()?;
     let mut ran = 0;
     while !done() {
-        if LIVE.load(Ordering::SeqCst) == 0 && PENDING.load(Ordering::SeqCst) == 0 {
+        if QUEUE.live.load(Ordering::SeqCst) == 0 && QUEUE.pending.load(Ordering::SeqCst) == 0 {
             break;
         }
         // A live socket always ends with a last event, so this wait ends too.
@@ -255,7 +275,7 @@ pub fn dispatch_until(mut done: impl FnMut() -> bool) -> Result<usize> {
 /// # named_websocket::clear_wake_hook();
 /// ```
 pub fn set_wake_hook(hook: impl Fn() + Send + Sync + 'static) {
-    *WAKE_HOOK.write() = Some(Arc::new(hook));
+    *QUEUE.wake_hook.write() = Some(Arc::new(hook));
 }
 
 /// Removes the wake-up hook.
@@ -266,7 +286,7 @@ pub fn set_wake_hook(hook: impl Fn() + Send + Sync + 'static) {
 /// named_websocket::clear_wake_hook(); // the GUI loop is shutting down
 /// ```
 pub fn clear_wake_hook() {
-    *WAKE_HOOK.write() = None;
+    *QUEUE.wake_hook.write() = None;
 }
 
 /// How many events wait in the dispatch queue. Never blocks.
@@ -279,7 +299,7 @@ pub fn clear_wake_hook() {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn pending_events() -> usize {
-    PENDING.load(Ordering::SeqCst)
+    QUEUE.pending.load(Ordering::SeqCst)
 }
 
 /// Marks the current thread as the dispatcher for the guard's lifetime.
@@ -288,7 +308,7 @@ struct Dispatcher;
 impl Dispatcher {
     fn enter() -> Result<Dispatcher> {
         let me = thread::current().id();
-        let mut owner = DISPATCHER.lock();
+        let mut owner = QUEUE.dispatcher.lock();
         match *owner {
             Some(thread) if thread == me => Err(Error::WrongMode(
                 "dispatch called from inside a callback".into(),
@@ -306,17 +326,17 @@ impl Dispatcher {
 
 impl Drop for Dispatcher {
     fn drop(&mut self) {
-        *DISPATCHER.lock() = None;
+        *QUEUE.dispatcher.lock() = None;
         // Events posted while we dispatched found the queue not empty and woke nobody: wake
         // the host loop again for them, or a loop that dispatches only when woken stalls.
-        if PENDING.load(Ordering::SeqCst) > 0 {
+        if QUEUE.pending.load(Ordering::SeqCst) > 0 {
             wake();
         }
     }
 }
 
 fn wake() {
-    let hook = WAKE_HOOK.read().clone();
+    let hook = QUEUE.wake_hook.read().clone();
     if let Some(hook) = hook {
         hook();
     }
@@ -349,13 +369,13 @@ impl Drop for Batch {
         };
         if delivery.events.is_empty() {
             // Its events all ran (or it was an end mark, counted as one).
-            PENDING.fetch_sub(self.ran.max(1), Ordering::SeqCst);
+            QUEUE.pending.fetch_sub(self.ran.max(1), Ordering::SeqCst);
             if delivery.last {
-                LIVE.fetch_sub(1, Ordering::SeqCst);
+                QUEUE.live.fetch_sub(1, Ordering::SeqCst);
             }
         } else {
-            PENDING.fetch_sub(self.ran, Ordering::SeqCst);
-            FRONT.lock().push_front(delivery);
+            QUEUE.pending.fetch_sub(self.ran, Ordering::SeqCst);
+            QUEUE.front.lock().push_front(delivery);
         }
     }
 }

@@ -1,72 +1,102 @@
-//! The one error type of the crate, and the mapping from the errors of the crates we build on.
+//! The one error type of the crate and the values it carries. How other crates' errors become
+//! one of ours is decided in one place: [`classify`](crate::classify).
 
+use std::error::Error as StdError;
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 
 use crate::state::State;
 
 /// A specialized `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An underlying error, kept for [`Error::source`](std::error::Error::source) without naming
+/// its crate in our API.
+type Cause = Arc<dyn StdError + Send + Sync + 'static>;
+
 /// Everything that can go wrong, named after the cause a caller acts on.
 ///
-/// Messages read well when printed as they are, like WLanguage's `ErrorInfo`.
-/// Large payloads are boxed so that `Result<T>` stays small on the happy path.
-#[derive(Debug, thiserror::Error)]
+/// Messages read well when printed as they are, like WLanguage's `ErrorInfo`; where another
+/// error (of the operating system, TLS or the protocol engine) lies beneath,
+/// [`source`](std::error::Error::source) returns it. Large payloads are boxed so that
+/// `Result<T>` stays small on the happy path.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// An argument was rejected before anything touched the network.
-    #[error("invalid argument: {0}")]
     InvalidArgument(Box<str>),
     /// Another socket already holds this name.
-    #[error("socket name {0:?} is already in use")]
     NameInUse(Box<str>),
     /// No socket holds this name.
-    #[error("no socket named {0:?}")]
     NotFound(Box<str>),
     /// The call does not fit the socket's mode, e.g. reading a socket whose messages go to a
     /// callback.
-    #[error("{0}")]
     WrongMode(Box<str>),
     /// A deadline passed; the value says in which phase.
-    #[error("{0} timed out")]
     Timeout(Timeout),
     /// The host name could not be resolved.
-    #[error("could not resolve {0}")]
-    Dns(Box<str>),
+    Dns(Box<Detail>),
     /// The access policy refused the connection; nothing was sent.
-    #[error("{0}")]
     AccessDenied(Box<str>),
     /// The HTTP proxy refused or broke the tunnel.
-    #[error("{0}")]
-    Proxy(Box<str>),
+    Proxy(Box<Detail>),
     /// Every address of the host refused the TCP connection.
-    #[error("connection refused by {0}")]
     ConnectRefused(Box<str>),
     /// The TLS handshake failed (untrusted certificate, wrong host name, not a TLS server, …).
-    #[error("TLS handshake failed: {0}")]
-    Tls(Box<str>),
+    Tls(Box<Detail>),
     /// The server did not accept the WebSocket upgrade.
-    #[error("{0}")]
     Handshake(Box<HandshakeFailure>),
     /// The server's choice of subprotocol does not match what was offered.
-    #[error("subprotocol rejected: {0}")]
     Subprotocol(Box<str>),
     /// The connection is closed; the value carries the close code and reason.
-    #[error("{0}")]
     Closed(Box<CloseInfo>),
     /// The socket is not open yet (still connecting) or not open again yet (reconnecting).
-    #[error("the socket is {0}, not open")]
     NotOpen(State),
     /// A message or frame exceeded a configured size limit.
-    #[error("size limit exceeded: {0}")]
-    Capacity(Box<str>),
+    Capacity(Box<Detail>),
     /// The peer broke the WebSocket protocol (RFC 6455).
-    #[error("WebSocket protocol violation: {0}")]
-    Protocol(Box<str>),
+    Protocol(Box<Detail>),
     /// Any other I/O error from the operating system.
-    #[error("I/O error: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument(text) => write!(f, "invalid argument: {text}"),
+            Error::NameInUse(name) => write!(f, "socket name {name:?} is already in use"),
+            Error::NotFound(name) => write!(f, "no socket named {name:?}"),
+            Error::WrongMode(text) | Error::AccessDenied(text) => f.write_str(text),
+            Error::Timeout(phase) => write!(f, "{phase} timed out"),
+            Error::Dns(detail) => write!(f, "could not resolve {detail}"),
+            Error::Proxy(detail) => fmt::Display::fmt(detail, f),
+            Error::ConnectRefused(target) => write!(f, "connection refused by {target}"),
+            Error::Tls(detail) => write!(f, "TLS handshake failed: {detail}"),
+            Error::Handshake(failure) => fmt::Display::fmt(failure, f),
+            Error::Subprotocol(text) => write!(f, "subprotocol rejected: {text}"),
+            Error::Closed(info) => fmt::Display::fmt(info, f),
+            Error::NotOpen(state) => write!(f, "the socket is {state}, not open"),
+            Error::Capacity(detail) => write!(f, "size limit exceeded: {detail}"),
+            Error::Protocol(detail) => write!(f, "WebSocket protocol violation: {detail}"),
+            Error::Io(error) => write!(f, "I/O error: {error}"),
+        }
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Error::Dns(detail)
+            | Error::Proxy(detail)
+            | Error::Tls(detail)
+            | Error::Capacity(detail)
+            | Error::Protocol(detail) => detail.cause(),
+            Error::Handshake(failure) => failure.cause.as_deref().map(|cause| cause as _),
+            Error::Io(error) => Some(error),
+            _ => None,
+        }
+    }
 }
 
 impl Error {
@@ -116,21 +146,96 @@ impl Error {
         }))
     }
 
-    /// Maps an I/O error of a given phase: `WouldBlock`/`TimedOut` become a timeout of that
-    /// phase; a reset or broken pipe becomes an abnormal close (1006).
-    pub(crate) fn from_io(err: io::Error, phase: Timeout) -> Error {
-        match err.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout(phase),
-            io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::UnexpectedEof => {
-                Error::closed(1006, format!("connection lost: {err}"))
-            }
-            _ => Error::Io(err),
-        }
+    /// The connection ended without a Close frame (code 1006).
+    pub(crate) fn lost(reason: impl Into<String>) -> Error {
+        Error::Closed(Box::new(CloseInfo::abnormal(reason)))
+    }
+
+    /// A call that needs the socket's messages, on a socket whose messages go to its callback.
+    pub(crate) fn asynchronous(name: &str) -> Error {
+        Error::WrongMode(
+            format!("socket {name:?} is asynchronous: its messages go to its callback").into(),
+        )
     }
 }
+
+/// What went wrong, in words, and the underlying error when there is one: the value of
+/// [`Error::Tls`], [`Error::Dns`], [`Error::Proxy`], [`Error::Capacity`] and [`Error::Protocol`].
+///
+/// It reads as text (it dereferences to `str`); the underlying error is
+/// [`Error::source`](std::error::Error::source) of the [`Error`] that carries it.
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::{websocket_client_connect, Error};
+/// match websocket_client_connect("x", "no-such-host.invalid", 80, "/", "") {
+///     Err(Error::Dns(detail)) => assert!(detail.contains("no-such-host.invalid")),
+///     other => println!("{other:?}"),
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Detail {
+    text: Box<str>,
+    cause: Option<Cause>,
+}
+
+impl Detail {
+    /// The text, as the error prints it.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    fn cause(&self) -> Option<&(dyn StdError + 'static)> {
+        self.cause.as_deref().map(|cause| cause as _)
+    }
+}
+
+/// Builds the boxed value of a variant from our words alone.
+pub(crate) fn detail(text: impl Into<String>) -> Box<Detail> {
+    Box::new(Detail {
+        text: text.into().into_boxed_str(),
+        cause: None,
+    })
+}
+
+/// Builds the boxed value of a variant from our words and the error beneath them.
+pub(crate) fn detail_with(
+    text: impl Into<String>,
+    cause: impl StdError + Send + Sync + 'static,
+) -> Box<Detail> {
+    Box::new(Detail {
+        text: text.into().into_boxed_str(),
+        cause: Some(Arc::new(cause)),
+    })
+}
+
+impl std::ops::Deref for Detail {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.text, f)
+    }
+}
+
+impl PartialEq for Detail {
+    fn eq(&self, other: &Detail) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Detail {}
 
 /// The phase of a connection in which a deadline passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -170,14 +275,44 @@ impl fmt::Display for Timeout {
 }
 
 /// Why the server refused the WebSocket upgrade.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct HandshakeFailure {
     /// The HTTP status of the answer, when the server sent a valid HTTP answer that was not 101.
     pub status: Option<u16>,
     /// A short, printable excerpt of the answer's body, or what was wrong with the answer.
     pub detail: String,
+    /// The error beneath, e.g. the I/O error that cut the upgrade short.
+    pub(crate) cause: Option<Cause>,
 }
+
+impl HandshakeFailure {
+    /// A refusal or a malformed answer, in our words.
+    pub(crate) fn new(status: Option<u16>, detail: impl Into<String>) -> HandshakeFailure {
+        HandshakeFailure {
+            status,
+            detail: detail.into(),
+            cause: None,
+        }
+    }
+}
+
+impl fmt::Debug for HandshakeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandshakeFailure")
+            .field("status", &self.status)
+            .field("detail", &self.detail)
+            .finish()
+    }
+}
+
+impl PartialEq for HandshakeFailure {
+    fn eq(&self, other: &HandshakeFailure) -> bool {
+        self.status == other.status && self.detail == other.detail
+    }
+}
+
+impl Eq for HandshakeFailure {}
 
 impl fmt::Display for HandshakeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -204,6 +339,16 @@ pub struct CloseInfo {
     pub code: u16,
     /// The close reason (may be empty).
     pub reason: String,
+}
+
+impl CloseInfo {
+    /// A connection that ended without a Close frame: code 1006, as RFC 6455 §7.1.5 says.
+    pub(crate) fn abnormal(reason: impl Into<String>) -> CloseInfo {
+        CloseInfo {
+            code: 1006,
+            reason: reason.into(),
+        }
+    }
 }
 
 impl fmt::Display for CloseInfo {
@@ -237,10 +382,7 @@ mod tests {
             Error::Timeout(Timeout::Connect).to_string(),
             "TCP connect timed out"
         );
-        let refused = Error::Handshake(Box::new(HandshakeFailure {
-            status: Some(404),
-            detail: "not here".into(),
-        }));
+        let refused = Error::Handshake(Box::new(HandshakeFailure::new(Some(404), "not here")));
         assert_eq!(
             refused.to_string(),
             "WebSocket handshake refused: HTTP 404: not here"
@@ -249,10 +391,29 @@ mod tests {
     }
 
     #[test]
-    fn io_errors_map_to_the_phase() {
-        let err = Error::from_io(io::ErrorKind::WouldBlock.into(), Timeout::Write);
-        assert_eq!(err.timeout_phase(), Some(Timeout::Write));
-        let err = Error::from_io(io::ErrorKind::ConnectionReset.into(), Timeout::Read);
-        assert_eq!(err.close_code(), Some(1006));
+    fn the_underlying_error_is_the_source() {
+        use std::error::Error as _;
+        let error = Error::Tls(detail_with(
+            "the server did not speak TLS",
+            io::Error::from(io::ErrorKind::UnexpectedEof),
+        ));
+        assert_eq!(
+            error.to_string(),
+            "TLS handshake failed: the server did not speak TLS"
+        );
+        let source = error.source().expect("a source");
+        assert!(source.downcast_ref::<io::Error>().is_some());
+        assert!(Error::Dns(detail("x: no address found")).source().is_none());
+        assert!(Error::Io(io::ErrorKind::Other.into()).source().is_some());
+    }
+
+    #[test]
+    fn details_read_as_text() {
+        let Error::Dns(detail) = Error::Dns(detail("no-such-host.invalid: not found")) else {
+            unreachable!()
+        };
+        assert!(detail.contains("no-such-host.invalid"));
+        assert_eq!(detail.as_str(), "no-such-host.invalid: not found");
+        assert_eq!(format!("{detail:?}"), "\"no-such-host.invalid: not found\"");
     }
 }

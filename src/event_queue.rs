@@ -10,11 +10,9 @@
 //! allocation is cheap next to the copy that packing would add.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
 
 use crate::event::Event;
 use crate::message::Message;
-use crate::stream::deadline_after;
 
 /// Messages up to this size are packed; larger ones are queued as their own allocation.
 const PACK_LIMIT: usize = 2048;
@@ -27,25 +25,9 @@ const COMPACT_AFTER: usize = 64 * 1024;
 /// coming; larger ones (left by a burst of large messages) are given back.
 const KEEP_CAPACITY: usize = 32 * 1024;
 
-/// What an empty queue keeps once its reader has waited [`IDLE_AFTER`]: an idle socket stays
-/// small.
+/// What an empty queue keeps once its reader has waited a while (see [`crate::wait`]): an idle
+/// socket stays small.
 const IDLE_CAPACITY: usize = 4 * 1024;
-
-/// How long a reader waits before its empty queue gives back large buffers: a busy socket's
-/// short waits keep them (taking them again each time costs a tenth of a worker's time).
-const IDLE_AFTER: Duration = Duration::from_millis(20);
-
-/// Until when a reader whose queue [holds more than an idle one](EventQueue::holds_more_than_idle)
-/// first waits: [`IDLE_AFTER`] from now, or its own `deadline` if that comes first (then
-/// `true`: no second wait). Once this first wait ends with nothing, the reader calls
-/// [`EventQueue::shrink_while_idle`].
-pub(crate) fn first_wait(deadline: Option<Instant>) -> (Instant, bool) {
-    let brief = deadline_after(IDLE_AFTER);
-    match deadline {
-        Some(deadline) if deadline < brief => (deadline, true),
-        _ => (brief, false),
-    }
-}
 
 /// Events in order; see the module documentation.
 #[derive(Default)]

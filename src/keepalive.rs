@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::deadline::later;
 use crate::error::Timeout;
-use crate::stream::later;
 
 /// The keepalive settings of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

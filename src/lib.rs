@@ -176,18 +176,29 @@
 //! Rust 1.85. Raising it is a minor-version change.
 
 mod access;
+mod backlog;
 mod burst;
+mod callback;
+mod classify;
+mod close;
 mod connect;
+mod connection;
+mod deadline;
 mod dispatch;
 mod error;
 mod event;
 mod event_queue;
+mod handover;
+mod inbox;
 mod info;
 mod keepalive;
+mod managed;
+mod managed_state;
 mod message;
 mod named;
 mod options;
 mod proxy;
+mod reader;
 mod reconnect;
 mod registry;
 mod socket;
@@ -195,6 +206,7 @@ mod state;
 mod stream;
 mod target;
 mod tls;
+mod wait;
 mod worker;
 
 pub use crate::access::{clear_access_policy, set_access_policy, AccessRequest};
@@ -202,7 +214,7 @@ pub use crate::dispatch::{
     clear_wake_hook, dispatch_pending, dispatch_timeout, dispatch_until, pending_events,
     set_wake_hook,
 };
-pub use crate::error::{CloseInfo, Error, HandshakeFailure, Result, Timeout};
+pub use crate::error::{CloseInfo, Detail, Error, HandshakeFailure, Result, Timeout};
 pub use crate::event::Event;
 pub use crate::info::ConnectionInfo;
 pub use crate::message::Message;

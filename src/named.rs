@@ -5,17 +5,19 @@
 
 use std::time::Duration;
 
+use crate::close::check_close;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::info::ConnectionInfo;
+use crate::managed::ManagedSocket;
 use crate::message::Message;
 use crate::options::ConnectOptions;
+use crate::registry::check_name;
 use crate::registry::{self, Entry};
-use crate::socket::Wait;
-use crate::socket::{check_close, expect_message, Socket};
+use crate::socket::{expect_message, Socket};
 use crate::state::State;
-use crate::target::{check_name, Target};
-use crate::worker::ManagedSocket;
+use crate::target::Target;
+use crate::wait::Wait;
 
 /// Opens a `ws://` connection and gives it a name (WLanguage `WebSocketClientConnect`).
 ///
@@ -301,7 +303,7 @@ where
 /// The positional asynchronous forms: `(host, port, path, protocols)`.
 fn connect_parts_async(
     name: &str,
-    callback: crate::worker::Callback,
+    callback: crate::callback::Callback,
     (host, port, path, protocols): (&str, u16, &str, &str),
     tls: bool,
 ) -> Result<()> {
@@ -313,7 +315,7 @@ fn connect_parts_async(
 
 fn connect_named_async(
     name: &str,
-    callback: crate::worker::Callback,
+    callback: crate::callback::Callback,
     target: Target,
     options: &ConnectOptions,
 ) -> Result<()> {
@@ -326,18 +328,32 @@ fn connect_named_async(
     })
 }
 
-/// The entry under `name`, for the functions that need an open socket.
+/// The entry under `name`.
 fn entry(name: &str) -> Result<Entry> {
     registry::lookup(name).map(|(_, entry)| entry)
+}
+
+/// A socket past its blocking connect: what most functions work on.
+enum Opened {
+    Blocking(Socket),
+    Managed(ManagedSocket),
+}
+
+/// The socket under `name`; [`Error::NotOpen`] while a blocking connect still holds the name.
+fn opened(name: &str) -> Result<Opened> {
+    match entry(name)? {
+        Entry::Blocking(socket) => Ok(Opened::Blocking(socket)),
+        Entry::Managed(socket) => Ok(Opened::Managed(socket)),
+        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+    }
 }
 
 /// A read of the named socket: directly, or from a worker's inbox. `None` only for
 /// [`Wait::No`].
 fn read_named(name: &str, wait: Wait) -> Result<Option<Message>> {
-    match entry(name)? {
-        Entry::Blocking(socket) => socket.read_wait(wait),
-        Entry::Managed(socket) => socket.read(wait),
-        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+    match opened(name)? {
+        Opened::Blocking(socket) => socket.read_wait(wait),
+        Opened::Managed(socket) => socket.read(wait),
     }
 }
 
@@ -369,10 +385,9 @@ fn close_entry(entry: Entry, code: u16, reason: &str) -> Result<()> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_write(name: &str, message: impl Into<Message>) -> Result<()> {
-    match entry(name)? {
-        Entry::Blocking(socket) => socket.write(message),
-        Entry::Managed(socket) => socket.write(message.into()),
-        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+    match opened(name)? {
+        Opened::Blocking(socket) => socket.write(message),
+        Opened::Managed(socket) => socket.write(message.into()),
     }
 }
 
@@ -545,10 +560,9 @@ pub fn socket_state(name: &str) -> Result<State> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_protocol(name: &str) -> Result<Option<String>> {
-    match entry(name)? {
-        Entry::Blocking(socket) => Ok(socket.protocol().map(str::to_owned)),
-        Entry::Managed(socket) => socket.protocol(),
-        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+    match opened(name)? {
+        Opened::Blocking(socket) => Ok(socket.protocol().map(str::to_owned)),
+        Opened::Managed(socket) => socket.protocol(),
     }
 }
 
@@ -570,10 +584,9 @@ pub fn socket_protocol(name: &str) -> Result<Option<String>> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_info(name: &str) -> Result<ConnectionInfo> {
-    match entry(name)? {
-        Entry::Blocking(socket) => Ok(socket.info()),
-        Entry::Managed(socket) => socket.info(),
-        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+    match opened(name)? {
+        Opened::Blocking(socket) => Ok(socket.info()),
+        Opened::Managed(socket) => socket.info(),
     }
 }
 
@@ -594,13 +607,10 @@ pub fn socket_info(name: &str) -> Result<ConnectionInfo> {
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_handle(name: &str) -> Result<Socket> {
-    match entry(name)? {
-        Entry::Blocking(socket) => Ok(socket),
-        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
-        Entry::Managed(socket) if socket.has_callback() => Err(Error::WrongMode(
-            format!("socket {name:?} is asynchronous: its messages go to its callback").into(),
-        )),
-        Entry::Managed(_) => Err(Error::WrongMode(
+    match opened(name)? {
+        Opened::Blocking(socket) => Ok(socket),
+        Opened::Managed(socket) if socket.has_callback() => Err(Error::asynchronous(name)),
+        Opened::Managed(_) => Err(Error::WrongMode(
             format!(
                 "socket {name:?} has keepalive or reconnect: its worker thread is its only \
                  reader; use socket_read"

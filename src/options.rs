@@ -8,8 +8,7 @@ use crate::error::{Error, Result};
 use crate::keepalive::Keepalive;
 use crate::proxy::Proxy;
 use crate::reconnect::Reconnect;
-use crate::target::parse_protocols;
-use crate::tls::{Certificate, Identity, TlsVersion};
+use crate::tls::{Certificate, Identity, TlsSettings, TlsVersion};
 
 /// Settings for one connection, passed to the options forms of the connect functions.
 ///
@@ -35,11 +34,7 @@ pub struct ConnectOptions {
     pub(crate) close_timeout: Duration,
     pub(crate) protocols: String,
     pub(crate) headers: Vec<(String, String)>,
-    pub(crate) root_certificates: Vec<Certificate>,
-    pub(crate) identity: Option<Identity>,
-    pub(crate) min_tls_version: Option<TlsVersion>,
-    pub(crate) danger_accept_invalid_certs: bool,
-    pub(crate) danger_accept_invalid_hostnames: bool,
+    pub(crate) tls: TlsSettings,
     pub(crate) max_message_size: Option<usize>,
     pub(crate) max_frame_size: Option<usize>,
     pub(crate) read_buffer_size: usize,
@@ -92,11 +87,7 @@ impl Default for ConnectOptions {
             close_timeout: Duration::from_secs(5),
             protocols: String::new(),
             headers: Vec::new(),
-            root_certificates: Vec::new(),
-            identity: None,
-            min_tls_version: None,
-            danger_accept_invalid_certs: false,
-            danger_accept_invalid_hostnames: false,
+            tls: TlsSettings::default(),
             max_message_size: Some(64 << 20),
             max_frame_size: Some(16 << 20),
             read_buffer_size: DEFAULT_READ_BUFFER,
@@ -164,7 +155,7 @@ impl ConnectOptions {
     ///
     /// Defaults to the system's roots only.
     pub fn add_root_certificate(mut self, certificate: Certificate) -> Self {
-        self.root_certificates.push(certificate);
+        self.tls.root_certificates.push(certificate);
         self
     }
 
@@ -174,7 +165,7 @@ impl ConnectOptions {
     ///
     /// Defaults to `false` (certificates and host names are verified).
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
-        self.danger_accept_invalid_certs = accept;
+        self.tls.accept_invalid_certs = accept;
         self
     }
 
@@ -223,7 +214,7 @@ impl ConnectOptions {
     ///
     /// Defaults to none.
     pub fn identity(mut self, identity: Identity) -> Self {
-        self.identity = Some(identity);
+        self.tls.identity = Some(identity);
         self
     }
 
@@ -232,7 +223,7 @@ impl ConnectOptions {
     /// Defaults to the TLS library's own minimum (TLS 1.2 with current OpenSSL settings on
     /// most systems).
     pub fn min_tls_version(mut self, version: TlsVersion) -> Self {
-        self.min_tls_version = Some(version);
+        self.tls.min_version = Some(version);
         self
     }
 
@@ -241,7 +232,7 @@ impl ConnectOptions {
     ///
     /// Defaults to `false`.
     pub fn danger_accept_invalid_hostnames(mut self, accept: bool) -> Self {
-        self.danger_accept_invalid_hostnames = accept;
+        self.tls.accept_invalid_hostnames = accept;
         self
     }
 
@@ -449,9 +440,49 @@ impl ConnectOptions {
     }
 }
 
+/// Splits a WLanguage-style protocol list ("mqtt, soap") and checks each name is an HTTP token.
+pub(crate) fn parse_protocols(list: &str) -> Result<Vec<String>> {
+    let mut protocols = Vec::new();
+    if list.trim().is_empty() {
+        return Ok(protocols);
+    }
+    for name in list.split(',').map(str::trim) {
+        if name.is_empty() {
+            return Err(Error::invalid(format!(
+                "protocol list {list:?} has an empty entry"
+            )));
+        }
+        if !name.bytes().all(is_token_byte) {
+            return Err(Error::invalid(format!(
+                "protocol {name:?} is not a valid HTTP token"
+            )));
+        }
+        if protocols.iter().any(|known| known == name) {
+            return Err(Error::invalid(format!("protocol {name:?} is listed twice")));
+        }
+        protocols.push(name.to_owned());
+    }
+    Ok(protocols)
+}
+
+/// RFC 7230 `tchar`.
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protocol_lists_are_trimmed_and_checked() {
+        assert_eq!(parse_protocols("").unwrap(), Vec::<String>::new());
+        assert_eq!(parse_protocols(" mqtt , soap").unwrap(), ["mqtt", "soap"]);
+        assert!(parse_protocols("a b").is_err());
+        assert!(parse_protocols("a,,b").is_err());
+        assert!(parse_protocols("chat,chat").is_err());
+        assert!(parse_protocols("x\u{e9}").is_err());
+    }
 
     #[test]
     fn defaults_pass_validation_and_send_a_user_agent() {

@@ -4,7 +4,9 @@ use std::io::{Read, Write};
 
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::classify;
+use crate::error::{detail, Error, Result};
+use crate::target::url_host;
 
 /// An HTTP proxy that tunnels with CONNECT.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,11 +42,8 @@ impl Proxy {
         if url.scheme() != "http" {
             return Err(invalid("only http:// proxies (HTTP CONNECT) are supported"));
         }
-        let host = match url.host() {
-            Some(url::Host::Domain(domain)) if !domain.is_empty() => domain.to_owned(),
-            Some(url::Host::Ipv4(ip)) => ip.to_string(),
-            Some(url::Host::Ipv6(ip)) => ip.to_string(),
-            _ => return Err(invalid("no host")),
+        let Some(host) = url_host(&url) else {
+            return Err(invalid("no host"));
         };
         let authorization = if url.username().is_empty() {
             None
@@ -109,30 +108,19 @@ impl Proxy {
         let status = status_line.split_whitespace().nth(1).unwrap_or_default();
         match status {
             "200" => Ok(()),
-            "407" => Err(Error::Proxy(
-                format!(
-                    "proxy {}:{} wants authentication (407): give user:password in the proxy URL",
-                    self.host, self.port
-                )
-                .into(),
-            )),
-            _ => Err(Error::Proxy(
-                format!(
-                    "proxy {}:{} refused the tunnel to {authority}: {status_line}",
-                    self.host, self.port
-                )
-                .into(),
-            )),
+            "407" => Err(Error::Proxy(detail(format!(
+                "proxy {}:{} wants authentication (407): give user:password in the proxy URL",
+                self.host, self.port
+            )))),
+            _ => Err(Error::Proxy(detail(format!(
+                "proxy {}:{} refused the tunnel to {authority}: {status_line}",
+                self.host, self.port
+            )))),
         }
     }
 
     fn io_error(&self, error: std::io::Error) -> Error {
-        match error.kind() {
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-                Error::Timeout(crate::error::Timeout::Connect)
-            }
-            _ => Error::Proxy(format!("proxy {}:{}: {error}", self.host, self.port).into()),
-        }
+        classify::proxy_io(error, &format!("{}:{}", self.host, self.port))
     }
 }
 

@@ -242,14 +242,11 @@ mod tests {
 
     #[test]
     fn refusals_are_final_and_losses_are_retried() {
-        let refused = |status| {
-            Error::Handshake(Box::new(HandshakeFailure {
-                status: Some(status),
-                detail: String::new(),
-            }))
-        };
+        let refused = |status| Error::Handshake(Box::new(HandshakeFailure::new(Some(status), "")));
         assert!(!is_retryable(&refused(404)));
-        assert!(!is_retryable(&Error::Tls("untrusted".into())));
+        assert!(!is_retryable(&Error::Tls(crate::error::detail(
+            "untrusted"
+        ))));
         assert!(!is_retryable(&Error::AccessDenied("no".into())));
         assert!(is_retryable(&refused(503)));
         assert!(is_retryable(&Error::ConnectRefused("x".into())));

@@ -15,8 +15,8 @@ use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
+use crate::managed::{ManagedSocket, WeakManaged};
 use crate::socket::{Socket, WeakSocket};
-use crate::worker::{ManagedSocket, WeakManaged};
 
 static SOCKETS: Lazy<Mutex<HashMap<String, Slot>>> = Lazy::new(Default::default);
 static NEXT_TICKET: AtomicU64 = AtomicU64::new(1);
@@ -92,6 +92,19 @@ pub(crate) struct Reservation {
     name: String,
     ticket: u64,
     filled: bool,
+}
+
+/// Checks a socket name: not empty, no control characters.
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::invalid("socket name is empty"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "socket name {name:?} contains a control character"
+        )));
+    }
+    Ok(())
 }
 
 /// Takes `name`, or fails with [`Error::NameInUse`].
@@ -205,6 +218,14 @@ pub(crate) fn release(name: &str, ticket: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_must_be_printable_and_non_empty() {
+        assert!(check_name("chat").is_ok());
+        assert!(check_name("Chat 2 é").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("a\nb").is_err());
+    }
 
     #[test]
     fn a_reservation_holds_the_name_until_dropped() {

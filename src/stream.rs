@@ -3,11 +3,12 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rustix::event::{PollFd, PollFlags, Timespec};
 
 use crate::burst::BurstReader;
+use crate::classify::is_peer_gone;
 
 /// A plain or TLS stream that counts the bytes that cross it.
 ///
@@ -201,28 +202,6 @@ impl Write for Stream {
             Kind::Tls(tls) => tls.flush(),
         }
     }
-}
-
-/// Errors that say the peer can no longer receive anything.
-pub(crate) fn is_peer_gone(kind: io::ErrorKind) -> bool {
-    matches!(
-        kind,
-        io::ErrorKind::BrokenPipe
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-    )
-}
-
-/// The instant `timeout` from now; a timeout too large to represent (such as `Duration::MAX`,
-/// meaning "no limit") gives an instant decades away instead of overflowing.
-pub(crate) fn deadline_after(timeout: Duration) -> Instant {
-    later(Instant::now(), timeout)
-}
-
-/// `start + duration`, with durations too large to represent cut to a century.
-pub(crate) fn later(start: Instant, duration: Duration) -> Instant {
-    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-    start.checked_add(duration.min(FAR)).unwrap_or(start)
 }
 
 /// What to wait for on a socket.

@@ -1,4 +1,4 @@
-//! Argument checks: socket names, the server's address, subprotocol lists.
+//! Where to connect: the server's address, from a URL or from WLanguage's host, port and path.
 //!
 //! Everything here is pure, so a bad argument is reported before any network traffic.
 
@@ -14,19 +14,6 @@ pub(crate) struct Target {
     pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) tls: bool,
-}
-
-/// Checks a socket name: not empty, no control characters.
-pub(crate) fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() {
-        return Err(Error::invalid("socket name is empty"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(Error::invalid(format!(
-            "socket name {name:?} contains a control character"
-        )));
-    }
-    Ok(())
 }
 
 impl Target {
@@ -83,11 +70,8 @@ impl Target {
                 "a WebSocket URL cannot have a #fragment: {url}"
             )));
         }
-        let host = match url.host() {
-            Some(Host::Domain(domain)) if !domain.is_empty() => domain.to_owned(),
-            Some(Host::Ipv4(ip)) => ip.to_string(),
-            Some(Host::Ipv6(ip)) => ip.to_string(),
-            _ => return Err(Error::invalid(format!("URL {url} has no host"))),
+        let Some(host) = url_host(&url) else {
+            return Err(Error::invalid(format!("URL {url} has no host")));
         };
         let port = url.port().unwrap_or_else(|| default_port(tls));
         Ok(Target {
@@ -99,6 +83,17 @@ impl Target {
     }
 }
 
+/// The host of a URL as DNS, TLS and proxies want it: IPv6 addresses without brackets; `None`
+/// when the URL has no host.
+pub(crate) fn url_host(url: &Url) -> Option<String> {
+    match url.host()? {
+        Host::Domain(domain) if !domain.is_empty() => Some(domain.to_owned()),
+        Host::Domain(_) => None,
+        Host::Ipv4(ip) => Some(ip.to_string()),
+        Host::Ipv6(ip) => Some(ip.to_string()),
+    }
+}
+
 fn default_port(tls: bool) -> u16 {
     if tls {
         443
@@ -107,47 +102,9 @@ fn default_port(tls: bool) -> u16 {
     }
 }
 
-/// Splits a WLanguage-style protocol list ("mqtt, soap") and checks each name is an HTTP token.
-pub(crate) fn parse_protocols(list: &str) -> Result<Vec<String>> {
-    let mut protocols = Vec::new();
-    if list.trim().is_empty() {
-        return Ok(protocols);
-    }
-    for name in list.split(',').map(str::trim) {
-        if name.is_empty() {
-            return Err(Error::invalid(format!(
-                "protocol list {list:?} has an empty entry"
-            )));
-        }
-        if !name.bytes().all(is_token_byte) {
-            return Err(Error::invalid(format!(
-                "protocol {name:?} is not a valid HTTP token"
-            )));
-        }
-        if protocols.iter().any(|known| known == name) {
-            return Err(Error::invalid(format!("protocol {name:?} is listed twice")));
-        }
-        protocols.push(name.to_owned());
-    }
-    Ok(protocols)
-}
-
-/// RFC 7230 `tchar`.
-fn is_token_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_must_be_printable_and_non_empty() {
-        assert!(check_name("chat").is_ok());
-        assert!(check_name("Chat 2 é").is_ok());
-        assert!(check_name("").is_err());
-        assert!(check_name("a\nb").is_err());
-    }
 
     #[test]
     fn positional_parts_build_a_url() {
@@ -186,15 +143,5 @@ mod tests {
                 "{url}"
             );
         }
-    }
-
-    #[test]
-    fn protocol_lists_are_trimmed_and_checked() {
-        assert_eq!(parse_protocols("").unwrap(), Vec::<String>::new());
-        assert_eq!(parse_protocols(" mqtt , soap").unwrap(), ["mqtt", "soap"]);
-        assert!(parse_protocols("a b").is_err());
-        assert!(parse_protocols("a,,b").is_err());
-        assert!(parse_protocols("chat,chat").is_err());
-        assert!(parse_protocols("x\u{e9}").is_err());
     }
 }

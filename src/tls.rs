@@ -1,9 +1,10 @@
-//! TLS settings: trusted certificates and the connector built from the options.
+//! TLS settings: trusted certificates, client identities, the oldest version accepted, and the
+//! connector built from them.
 
 use std::fmt;
 
+use crate::classify;
 use crate::error::{Error, Result};
-use crate::options::ConnectOptions;
 
 /// An X.509 certificate to trust as a root, in addition to the system's roots.
 ///
@@ -95,7 +96,7 @@ impl fmt::Debug for Identity {
     }
 }
 
-/// A TLS protocol version, for [`ConnectOptions::min_tls_version`].
+/// A TLS protocol version, for [`ConnectOptions::min_tls_version`](crate::ConnectOptions::min_tls_version).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TlsVersion {
@@ -114,33 +115,44 @@ impl TlsVersion {
     }
 }
 
-/// Builds the TLS connector for one connect call.
-pub(crate) fn connector(options: &ConnectOptions) -> Result<native_tls::TlsConnector> {
-    let mut builder = native_tls::TlsConnector::builder();
-    for certificate in &options.root_certificates {
-        builder.add_root_certificate(certificate.inner.clone());
+/// The TLS part of the connect options, as the setters of
+/// [`ConnectOptions`](crate::ConnectOptions) fill it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TlsSettings {
+    pub(crate) root_certificates: Vec<Certificate>,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) min_version: Option<TlsVersion>,
+    pub(crate) accept_invalid_certs: bool,
+    pub(crate) accept_invalid_hostnames: bool,
+}
+
+impl TlsSettings {
+    /// Builds the TLS connector for one connect call.
+    pub(crate) fn connector(&self) -> Result<native_tls::TlsConnector> {
+        let mut builder = native_tls::TlsConnector::builder();
+        for certificate in &self.root_certificates {
+            builder.add_root_certificate(certificate.inner.clone());
+        }
+        if let Some(identity) = &self.identity {
+            builder.identity(identity.inner.clone());
+        }
+        if let Some(version) = self.min_version {
+            builder.min_protocol_version(Some(version.protocol()));
+        }
+        if self.accept_invalid_hostnames {
+            log::warn!(
+                "TLS host name verification is OFF (danger_accept_invalid_hostnames): \
+                 a certificate for another site is accepted"
+            );
+            builder.danger_accept_invalid_hostnames(true);
+        }
+        if self.accept_invalid_certs {
+            log::warn!(
+                "TLS certificate verification is OFF (danger_accept_invalid_certs): \
+                 this connection can be intercepted"
+            );
+            builder.danger_accept_invalid_certs(true);
+        }
+        builder.build().map_err(classify::tls_setup)
     }
-    if let Some(identity) = &options.identity {
-        builder.identity(identity.inner.clone());
-    }
-    if let Some(version) = options.min_tls_version {
-        builder.min_protocol_version(Some(version.protocol()));
-    }
-    if options.danger_accept_invalid_hostnames {
-        log::warn!(
-            "TLS host name verification is OFF (danger_accept_invalid_hostnames): \
-             a certificate for another site is accepted"
-        );
-        builder.danger_accept_invalid_hostnames(true);
-    }
-    if options.danger_accept_invalid_certs {
-        log::warn!(
-            "TLS certificate verification is OFF (danger_accept_invalid_certs): \
-             this connection can be intercepted"
-        );
-        builder.danger_accept_invalid_certs(true);
-    }
-    builder
-        .build()
-        .map_err(|e| Error::Tls(format!("could not set up TLS: {e}").into()))
 }

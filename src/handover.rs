@@ -1,0 +1,131 @@
+//! The hand-over from a worker to the application: each event goes to the socket's sink (its
+//! callback, through the dispatch queue, or its inbox), counted in the socket's backlog.
+//!
+//! Back-pressure: at most `event_queue_limit` events wait for a socket; past that its worker
+//! waits for room instead of reading, so TCP flow control slows the server and memory stays
+//! bounded. No event is dropped.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::backlog::Backlog;
+use crate::callback::{Callback, CallbackSlot};
+use crate::dispatch::{self, Delivery};
+use crate::error::CloseInfo;
+use crate::event::Event;
+use crate::event_queue::EventQueue;
+use crate::inbox::Inbox;
+
+/// Where a socket's events go.
+#[derive(Debug)]
+enum Sink {
+    /// Asynchronous mode: the callback, run by the dispatcher.
+    Callback(Arc<CallbackSlot>),
+    /// Blocking mode: messages wait for `socket_read`.
+    Inbox(Inbox),
+}
+
+#[derive(Debug)]
+pub(crate) struct HandOver {
+    name: String,
+    sink: Sink,
+    backlog: Arc<Backlog>,
+    /// The socket's last event was handed over: [`finish`](Self::finish) has no mark to add.
+    last_posted: AtomicBool,
+}
+
+impl HandOver {
+    /// Events go to `callback`, run by the dispatcher.
+    pub(crate) fn to_callback(name: &str, callback: Callback, limit: usize) -> HandOver {
+        let backlog = Arc::new(Backlog::new(limit));
+        let slot = CallbackSlot::new(name, callback, Arc::clone(&backlog));
+        HandOver::new(name, Sink::Callback(Arc::new(slot)), backlog)
+    }
+
+    /// Messages go to an inbox that blocking reads take them from.
+    pub(crate) fn to_inbox(name: &str, limit: usize) -> HandOver {
+        let backlog = Arc::new(Backlog::new(limit));
+        let inbox = Inbox::new(Arc::clone(&backlog));
+        HandOver::new(name, Sink::Inbox(inbox), backlog)
+    }
+
+    fn new(name: &str, sink: Sink, backlog: Arc<Backlog>) -> HandOver {
+        HandOver {
+            name: name.to_owned(),
+            sink,
+            backlog,
+            last_posted: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn backlog(&self) -> &Backlog {
+        &self.backlog
+    }
+
+    /// The inbox, for a blocking socket; `None` for an asynchronous one.
+    pub(crate) fn inbox(&self) -> Option<&Inbox> {
+        match &self.sink {
+            Sink::Inbox(inbox) => Some(inbox),
+            Sink::Callback(_) => None,
+        }
+    }
+
+    /// Hands an event over, waiting for room unless the socket is closing. `transient` marks
+    /// the Error and Close of a connection that will be opened again: an inbox skips them
+    /// (blocking reads wait across the reconnect), a callback sees them. With `last`, no
+    /// event follows.
+    pub(crate) fn post(&self, event: Event, transient: bool, last: bool) {
+        if last {
+            self.last_posted.store(true, Ordering::SeqCst);
+        }
+        if let Sink::Inbox(_) = self.sink {
+            if transient || matches!(event, Event::Open { .. } | Event::Reconnecting { .. }) {
+                log::debug!("{}: {event:?}", self.name);
+                return;
+            }
+        }
+        self.backlog.admit(1);
+        let mut events = EventQueue::default();
+        events.push(event);
+        self.give(events, last);
+    }
+
+    /// Hands messages over in as few goes as the limit allows: one delivery, one wake-up and
+    /// one lock of the backlog for as many as there is room for.
+    pub(crate) fn post_messages(&self, mut messages: EventQueue) {
+        while !messages.is_empty() {
+            let room = self.backlog.admit(messages.len());
+            self.give(messages.split_front(room), false);
+        }
+    }
+
+    /// Gives events already counted in the backlog to the sink.
+    fn give(&self, events: EventQueue, last: bool) {
+        match &self.sink {
+            Sink::Callback(slot) => dispatch::post(Delivery {
+                target: Arc::clone(slot),
+                events,
+                last,
+            }),
+            Sink::Inbox(inbox) => inbox.put(events, last),
+        }
+    }
+
+    /// No event will follow: the socket leaves the dispatcher's live count (unless its last
+    /// event did that already), blocked readers learn the end.
+    pub(crate) fn finish(&self) {
+        match &self.sink {
+            Sink::Callback(_) if self.last_posted.load(Ordering::SeqCst) => {}
+            Sink::Callback(_) => self.give(EventQueue::default(), true),
+            Sink::Inbox(inbox) => inbox.finish(None),
+        }
+    }
+
+    /// Ends a blocking socket's inbox now with `close`, for `socket_close` during a connect:
+    /// blocked readers learn of the close now, not when that connect gives up.
+    pub(crate) fn end_inbox(&self, close: CloseInfo) {
+        if let Sink::Inbox(inbox) = &self.sink {
+            inbox.finish(Some(close));
+        }
+    }
+}

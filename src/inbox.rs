@@ -1,0 +1,117 @@
+//! The inbox of a blocking socket run by a worker (one with keepalive, an idle timeout or
+//! reconnect): the worker puts messages in, `socket_read` takes them out.
+
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::backlog::Backlog;
+use crate::error::{CloseInfo, Error, Result, Timeout};
+use crate::event::Event;
+use crate::event_queue::EventQueue;
+use crate::message::Message;
+use crate::wait::{IdleWait, Wait};
+
+#[derive(Debug)]
+pub(crate) struct Inbox {
+    state: Mutex<InboxState>,
+    ready: Condvar,
+    /// The socket's backlog: each event read counts out of it.
+    backlog: Arc<Backlog>,
+}
+
+#[derive(Debug, Default)]
+struct InboxState {
+    events: EventQueue,
+    /// No event will come any more.
+    finished: bool,
+    /// The last connection's end, repeated to every read once the inbox is empty.
+    closed: Option<CloseInfo>,
+}
+
+impl Inbox {
+    pub(crate) fn new(backlog: Arc<Backlog>) -> Inbox {
+        Inbox {
+            state: Mutex::new(InboxState::default()),
+            ready: Condvar::new(),
+            backlog,
+        }
+    }
+
+    /// Puts events already counted in the backlog; with `last`, no other follows. An inbox
+    /// that `socket_close` already ended counts them out at once: nobody will read them.
+    pub(crate) fn put(&self, mut events: EventQueue, last: bool) {
+        let mut state = self.state.lock();
+        if state.finished {
+            drop(state);
+            self.backlog.taken(events.len());
+            return;
+        }
+        state.events.append(&mut events);
+        // In the same lock section as the last event, so that no read sees the last event
+        // and then an inbox that is not finished.
+        state.finished |= last;
+        drop(state);
+        self.ready.notify_all();
+    }
+
+    /// No event will come: blocked readers learn the end. With `close`, that is the end they
+    /// report unless the worker already put one (for `socket_close` during a connect).
+    pub(crate) fn finish(&self, close: Option<CloseInfo>) {
+        let mut state = self.state.lock();
+        if let Some(close) = close {
+            state.closed.get_or_insert(close);
+        }
+        state.finished = true;
+        drop(state);
+        self.ready.notify_all();
+    }
+
+    /// The next message, waiting as `wait` allows (`None` only for [`Wait::No`]); once the
+    /// messages are read, how the connection ended. Errors and closes of a connection that is
+    /// being reopened are not put here: a read waits across the reconnect.
+    pub(crate) fn read(&self, wait: Wait) -> Result<Option<Message>> {
+        let mut state = self.state.lock();
+        let mut idle = IdleWait::new(wait);
+        loop {
+            if let Some(event) = state.events.pop() {
+                self.backlog.taken(1);
+                match event {
+                    Event::Message(message) => return Ok(Some(message)),
+                    Event::Error(error) => return Err(error),
+                    Event::Close { code, reason } => {
+                        let info = CloseInfo { code, reason };
+                        state.closed = Some(info.clone());
+                        return Err(Error::Closed(Box::new(info)));
+                    }
+                    _ => continue,
+                }
+            }
+            if state.finished {
+                let info = state
+                    .closed
+                    .clone()
+                    .unwrap_or_else(|| CloseInfo::abnormal("connection closed"));
+                return Err(Error::Closed(Box::new(info)));
+            }
+            if let Wait::No = wait {
+                IdleWait::empty_handed(&mut state.events);
+                return Ok(None);
+            }
+            let timed_out = match idle.until(&state.events) {
+                Some(until) => self.ready.wait_until(&mut state, until).timed_out(),
+                None => {
+                    self.ready.wait(&mut state);
+                    false
+                }
+            };
+            if timed_out
+                && state.events.is_empty()
+                && !state.finished
+                && idle.nothing_came(&mut state.events)
+            {
+                return Err(Error::Timeout(Timeout::Read));
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The read path of a connection: one reader at a time takes its turn, reads ahead what has
+//! arrived under one lock of the engine, and waits for more in poll(2) with the engine
+//! unlocked, so that writers and closers are never held up by a waiting reader.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use tungstenite::protocol::CloseFrame;
+use tungstenite::WebSocket;
+
+use crate::classify::{self, would_block, ReadFailure};
+use crate::connection::{Connection, ReadAhead};
+use crate::error::{Error, Result, Timeout};
+use crate::event_queue::EventQueue;
+use crate::stream::{wait_ready, Readiness, Stream};
+use crate::wait::{IdleWait, Wait};
+
+/// The most messages one lock of the engine reads ahead.
+const READ_AHEAD: usize = 64;
+
+impl Connection {
+    /// Waits for messages as `wait` allows, then returns what `take` takes of those read
+    /// ahead (it returns `None` only when there are none). While more keep arriving, reads on
+    /// until `gather` messages are queued, releasing the engine between read-aheads so that
+    /// writers get their turn.
+    pub(crate) fn read<T>(
+        &self,
+        wait: Wait,
+        gather: usize,
+        mut take: impl FnMut(&mut EventQueue) -> Option<T>,
+    ) -> Result<Option<T>> {
+        let mut turn = match wait {
+            Wait::Forever => self.read_turn.lock(),
+            Wait::Until(deadline) => self
+                .read_turn
+                .try_lock_until(deadline)
+                .ok_or(Error::Timeout(Timeout::Read))?,
+            Wait::No => match self.read_turn.try_lock() {
+                Some(turn) => turn,
+                // Another thread reads (or closes): nothing for us now, unless it is over.
+                None => return self.closed_error().map_or(Ok(None), Err),
+            },
+        };
+        let mut idle = IdleWait::new(wait);
+        let mut gathering = false;
+        loop {
+            if !gathering {
+                // What was read ahead comes first, then the error that stopped the reading.
+                if let Some(taken) = take(&mut turn.messages) {
+                    return Ok(Some(taken));
+                }
+                if let Some(error) = turn.stop.take() {
+                    return Err(error);
+                }
+                if let Some(failure) = turn.failure.take() {
+                    // `read_error` locks `ws` itself.
+                    return Err(self.read_error(failure));
+                }
+                if let Some(error) = self.closed_error() {
+                    return Err(error);
+                }
+            }
+            let wait_first = std::mem::take(&mut turn.drained) && !matches!(wait, Wait::No);
+            if wait_first && !self.wait_readable(&mut turn, &mut idle)? {
+                return Err(Error::Timeout(Timeout::Read));
+            }
+            let (filled, failure) = {
+                let mut ws = self.ws();
+                if let Wait::No = wait {
+                    // "Has anything arrived?" is answered by the socket itself.
+                    ws.get_mut().forget_drained();
+                }
+                self.read_ahead(&mut ws, &mut turn)
+            };
+            // A full read-ahead (no stop, nothing would block) means more may be waiting.
+            gathering =
+                filled && failure.is_none() && turn.stop.is_none() && turn.messages.len() < gather;
+            match failure {
+                Some(e) if !would_block(&e) => turn.failure = Some(e),
+                // Nothing more has arrived: hand over what is queued (a gathering read may
+                // hold messages from earlier read-aheads) before waiting for more.
+                Some(_) if filled || !turn.messages.is_empty() => turn.drained = true,
+                Some(_) => {
+                    if let Wait::No = wait {
+                        IdleWait::empty_handed(&mut turn.messages);
+                        return Ok(None);
+                    }
+                    if !self.wait_readable(&mut turn, &mut idle)? {
+                        return Err(Error::Timeout(Timeout::Read));
+                    }
+                }
+                // Only pings and pongs came: a stream of them must not hold a read past its
+                // deadline (messages gathered before them are handed over first).
+                None if !filled
+                    && turn.messages.is_empty()
+                    && wait.deadline().is_some_and(|d| Instant::now() >= d) =>
+                {
+                    return Err(Error::Timeout(Timeout::Read));
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Waits until the socket is readable (true) or the reader's deadline passes (false), with
+    /// the read turn held, following the idle policy of [`IdleWait`].
+    fn wait_readable(&self, turn: &mut ReadAhead, idle: &mut IdleWait) -> Result<bool> {
+        loop {
+            let until = idle.until(&turn.messages);
+            if wait_ready(self.tcp.tcp(), Readiness::Readable, until).map_err(Error::Io)? {
+                return Ok(true);
+            }
+            if idle.nothing_came(&mut turn.messages) {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Reads what has arrived, up to [`READ_AHEAD`] messages, into the reader's queue under one
+    /// lock of `ws`: a fast sender's small messages then cost one lock for many. Returns
+    /// whether anything was queued (or the turn was given a closed error), and the
+    /// tungstenite error that stopped the reading, if any (`WouldBlock` when nothing more has
+    /// arrived).
+    fn read_ahead(
+        &self,
+        ws: &mut WebSocket<Stream>,
+        turn: &mut ReadAhead,
+    ) -> (bool, Option<tungstenite::Error>) {
+        let before = turn.messages.len();
+        let mut outcome = (false, None);
+        for _ in 0..READ_AHEAD {
+            match ws.read() {
+                Ok(tungstenite::Message::Close(frame)) => {
+                    // Recorded before `ws` is released: a writer that then fails to send must
+                    // find the peer's code, not make one up.
+                    turn.stop = Some(self.peer_closed(ws, frame.as_ref()));
+                    outcome = (true, None);
+                    break;
+                }
+                Ok(frame) => {
+                    let len = frame.len();
+                    if turn.messages.push_frame(frame) {
+                        log::trace!("{}: received {len} bytes", self.url);
+                    }
+                    // A ping or pong: the next read flushes the queued pong.
+                }
+                Err(e) => {
+                    outcome.1 = Some(e);
+                    break;
+                }
+            }
+        }
+        let read = turn.messages.len() - before;
+        self.messages_received
+            .fetch_add(read as u64, Ordering::Relaxed);
+        (outcome.0 || read > 0, outcome.1)
+    }
+
+    /// The peer sent Close: tungstenite queued our answer; send it without waiting (what does
+    /// not go out now goes with the next read, write or `close`).
+    fn peer_closed(&self, ws: &mut WebSocket<Stream>, frame: Option<&CloseFrame>) -> Error {
+        if let Err(e) = ws.flush() {
+            if !would_block(&e) {
+                log::debug!("{}: could not answer the Close frame: {e}", self.url);
+            }
+        }
+        let (code, reason) = match frame {
+            Some(frame) => (u16::from(frame.code), frame.reason.to_string()),
+            None => (1005, String::new()),
+        };
+        self.mark_closed(code, reason)
+    }
+
+    /// Applies what a failed read means: the connection is marked closed, or failed with the
+    /// close code the violation calls for; returns the error to report.
+    fn read_error(&self, error: tungstenite::Error) -> Error {
+        match classify::read(error, self.limits) {
+            ReadFailure::Closed => self
+                .closed_error()
+                .unwrap_or_else(|| self.mark_closed(1006, "connection closed".into())),
+            ReadFailure::Lost { reason, report } => {
+                let closed = self.mark_closed(1006, reason);
+                report.unwrap_or(closed)
+            }
+            ReadFailure::Violation {
+                code,
+                reason,
+                error,
+            } => {
+                self.fail(code, &reason);
+                error
+            }
+        }
+    }
+}
