@@ -2,8 +2,8 @@
 //!
 //! The protocol engine reads at most its read buffer at a time (16 KiB by default, kept small
 //! so that ten thousand idle sockets stay cheap). A fast sender then costs one system call per
-//! 16 KiB: seven times as many as with tungstenite's own default of 128 KiB, a tenth of the
-//! time of a stream of small messages. So when a read fills the engine's buffer (more is
+//! 16 KiB, many more than with tungstenite's own default of 128 KiB (docs/performance.md
+//! has what that cost). So when a read fills the engine's buffer (more is
 //! waiting), the following reads take up to [`BURST`] bytes at once into a buffer of ours and
 //! serve the engine from it; the buffer is given back when a read finds the socket drained
 //! (the reader is about to wait). Bytes are only ever handed on in order, so nothing above

@@ -3,8 +3,8 @@
 //! Why: a fast sender's small messages would otherwise cost one allocation each when read and
 //! one free when the application drops them. In asynchronous mode the free happens on another
 //! thread than the allocation, where glibc's allocator is at its slowest (the freeing thread's
-//! cache fills at once and each free then takes the allocating thread's arena lock): profiles
-//! of 64-byte messages showed a quarter of the time in malloc and free. Packed, a message gets
+//! cache fills at once and each free then takes the allocating thread's arena lock; see
+//! docs/performance.md for the measured share). Packed, a message gets
 //! its own allocation only when it is taken out, on the thread that will drop it, which then
 //! reuses the memory it has just freed. Larger messages are queued as they are: for them the
 //! allocation is cheap next to the copy that packing would add.

@@ -6,7 +6,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
@@ -14,15 +14,6 @@ use common::*;
 use named_websocket::*;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::frame::Frame;
-
-const HANG_GUARD: Duration = Duration::from_secs(20);
-
-fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// A short, comparable record of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -449,24 +440,7 @@ fn bad_arguments_are_refused_before_the_worker_starts() {
 #[test]
 fn replies_to_messages_before_a_violation_go_out_before_the_close() {
     let _serial = serial();
-    let server = ws_server(1, |mut ws| {
-        ws.send(tungstenite::Message::text("answer me")).unwrap();
-        // A frame with a reserved bit set: the client must fail the connection with 1002.
-        let mut bad = Frame::message("bad", OpCode::Data(Data::Text), true);
-        bad.header_mut().rsv2 = true;
-        ws.send(tungstenite::Message::Frame(bad)).unwrap();
-        let mut seen = Vec::new();
-        loop {
-            match ws.read() {
-                Ok(tungstenite::Message::Text(text)) => seen.push(text.to_string()),
-                Ok(tungstenite::Message::Close(frame)) => {
-                    seen.push(format!("close {}", frame.map_or(0, |f| u16::from(f.code))));
-                }
-                Ok(_) => {}
-                Err(_) => break seen,
-            }
-        }
-    });
+    let server = ws_server(1, answer_then_violate);
     let name = unique_name("async-violation");
     let recorder = Recorder::default();
     let record = recorder.clone();

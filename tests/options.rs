@@ -6,14 +6,11 @@
 mod common;
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use common::*;
 use named_websocket::*;
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::http::{HeaderValue, StatusCode};
-
-const HANG_GUARD: Duration = Duration::from_secs(20);
 
 /// Answers `/start` with a redirect to `location`, and upgrades any other path.
 fn redirect_from_start(

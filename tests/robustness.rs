@@ -11,8 +11,6 @@ use named_websocket::*;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::CloseFrame;
 
-const HANG_GUARD: Duration = Duration::from_secs(20);
-
 /// A server handler that sends `messages`, a Close with `code`, and leaves at once.
 fn say_and_leave(
     messages: &'static [&'static str],

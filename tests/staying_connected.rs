@@ -6,7 +6,7 @@ mod common;
 use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -14,16 +14,7 @@ use common::*;
 use named_websocket::*;
 use tungstenite::protocol::CloseFrame;
 
-const HANG_GUARD: Duration = Duration::from_secs(20);
 const MS: Duration = Duration::from_millis(1);
-
-/// Asynchronous tests share the process-wide dispatch queue: they take turns.
-fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// A fast policy for tests: no jitter, short delays.
 /// Serves one connection on `listener` in a thread: sends `greeting`, then hands the socket to

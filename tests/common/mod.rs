@@ -31,6 +31,48 @@ use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::http::{HeaderValue, StatusCode};
 use tungstenite::{Message, WebSocket};
 
+/// How long a test waits for what should come at once before it fails instead of hanging.
+/// Only a guard: nothing waits for it to pass when things go right.
+pub const HANG_GUARD: Duration = Duration::from_secs(20);
+
+/// Makes the tests of one binary that use process-wide state take turns.
+///
+/// The dispatch queue, the wake hook and the access policy are process-wide, as in WLanguage:
+/// one thread dispatches at a time (a second one gets `WrongMode`), a dispatcher runs every
+/// socket's callbacks, and a hook or policy set by one test would act on another's sockets.
+/// Tests that dispatch, or set a hook or a policy, hold this guard; the others run in parallel.
+/// A test that fails while holding it must not fail the next ones: a poisoned lock is taken.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A handler that sends "answer me" and then, in the same burst, a text frame with a reserved
+/// bit set (a violation the client must answer with Close 1002). Returns what the client sent
+/// back until the connection ended: its texts, and its Close as "close CODE".
+pub fn answer_then_violate(mut ws: WebSocket<TcpStream>) -> Vec<String> {
+    use tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tungstenite::protocol::frame::Frame;
+    ws.write(Message::text("answer me")).unwrap();
+    let mut bad = Frame::message("bad", OpCode::Data(Data::Text), true);
+    bad.header_mut().rsv2 = true;
+    ws.write(Message::Frame(bad)).unwrap();
+    ws.flush().unwrap();
+    let mut seen = Vec::new();
+    loop {
+        match ws.read() {
+            Ok(Message::Text(text)) => seen.push(text.to_string()),
+            Ok(Message::Close(frame)) => {
+                seen.push(format!("close {}", frame.map_or(0, |f| u16::from(f.code))));
+            }
+            Ok(_) => {}
+            Err(_) => break seen,
+        }
+    }
+}
+
 /// Read/write timeout put on every stream a [`Server`] accepts: a hang guard so that a client
 /// that never talks (or never closes) makes the test fail instead of hanging forever.
 pub const SERVER_IO_TIMEOUT: Duration = Duration::from_secs(30);
