@@ -43,6 +43,8 @@ WORKLOADS=(
   "stream /sink 200000 64"
   "bulk /echo 4000 65536"
   "down /source 2000000 64"
+  "down /source 1000000 1024"
+  "down /source 100000 16384"
   "connect /echo 2000 0"
 )
 if [ "$QUICK" = 1 ]; then
@@ -51,6 +53,8 @@ if [ "$QUICK" = 1 ]; then
     "stream /sink 2000 64"
     "bulk /echo 20 65536"
     "down /source 2000 64"
+    "down /source 2000 1024"
+    "down /source 200 16384"
     "connect /echo 20 0"
   )
 fi
