@@ -107,10 +107,7 @@ impl Connection {
             messages_received: AtomicU64::new(0),
             write_timeout: options.write_timeout,
             close_timeout: options.close_timeout,
-            limits: Limits {
-                max_frame_size: options.max_frame_size,
-                max_message_size: options.max_message_size,
-            },
+            limits: options.limits(),
         }
     }
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use tungstenite::http::{HeaderName, HeaderValue};
 
+use crate::classify::Limits;
 use crate::error::{Error, Result};
 use crate::keepalive::Keepalive;
 use crate::proxy::Proxy;
@@ -79,6 +80,17 @@ const RESERVED_HEADERS: [&str; 10] = [
 /// Small, so that an idle socket costs little memory: the buffer is filled on the first read.
 const DEFAULT_READ_BUFFER: usize = 16 * 1024;
 
+/// The largest message, frame or write buffer any option allows, and what `None` means for
+/// them: the engine sets aside a frame's announced length before reading it, so an unbounded
+/// limit would let a peer's 10-byte header ask for more memory than the machine has.
+pub(crate) const SIZE_CEILING: usize = 1 << 30;
+
+/// The largest read buffer allowed: it is allocated at the first read and kept.
+const READ_BUFFER_CEILING: usize = 64 << 20;
+
+/// The default limit of bytes waiting to be sent: a 64 MiB message and its frame header.
+const DEFAULT_WRITE_BUFFER_LIMIT: usize = (64 << 20) + 14;
+
 impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions {
@@ -91,7 +103,7 @@ impl Default for ConnectOptions {
             max_message_size: Some(64 << 20),
             max_frame_size: Some(16 << 20),
             read_buffer_size: DEFAULT_READ_BUFFER,
-            max_write_buffer_size: None,
+            max_write_buffer_size: Some(DEFAULT_WRITE_BUFFER_LIMIT),
             max_redirects: 3,
             cross_origin_redirects: false,
             proxy: None,
@@ -170,7 +182,8 @@ impl ConnectOptions {
     }
 
     /// The largest message accepted from the server; a larger one fails the connection with
-    /// close code 1009 and [`Error::Capacity`]. `None` lifts the limit.
+    /// close code 1009 and [`Error::Capacity`]. At most 1 GiB; `None` means that ceiling
+    /// (memory is bounded whatever the options: a peer cannot make a message grow forever).
     ///
     /// Defaults to 64 MiB.
     pub fn max_message_size(mut self, size: Option<usize>) -> Self {
@@ -179,7 +192,10 @@ impl ConnectOptions {
     }
 
     /// The largest single frame accepted from the server; a larger one fails the connection
-    /// with close code 1009 and [`Error::Capacity`]. `None` lifts the limit.
+    /// with close code 1009 and [`Error::Capacity`], before any of it is read. At most
+    /// [`max_message_size`](Self::max_message_size); `None` means as large as that allows. (The
+    /// engine sets aside a frame's announced length before reading it, so this limit, always
+    /// finite, is what keeps a peer's frame header from asking for any amount of memory.)
     ///
     /// Defaults to 16 MiB.
     pub fn max_frame_size(mut self, size: Option<usize>) -> Self {
@@ -239,7 +255,7 @@ impl ConnectOptions {
     /// The size of the protocol engine's read buffer. It is allocated at the first read and
     /// kept, so it is most of what an idle socket costs. A busy socket is read in 64 KiB gulps
     /// whatever this size (that second buffer is given back when the socket drains), so a
-    /// small read buffer costs little throughput.
+    /// small read buffer costs little throughput. At most 64 MiB.
     ///
     /// Defaults to 16 KiB.
     pub fn read_buffer_size(mut self, size: usize) -> Self {
@@ -249,10 +265,15 @@ impl ConnectOptions {
 
     /// The most bytes of outgoing frames that may wait for the peer at once, across all the
     /// threads writing to the socket; a write that would go past it fails with
-    /// [`Error::Capacity`] and sends nothing. `None` lifts the limit. (Each write returns only
-    /// once its frame is out, so a single writer never has more than one frame waiting.)
+    /// [`Error::Capacity`] and sends nothing, so it must hold the largest message you send.
+    /// It also bounds the pongs and close replies owed to a peer that sends but does not read:
+    /// past the limit they wait, and once nothing has gone out for the
+    /// [`write_timeout`](Self::write_timeout) the connection fails with
+    /// [`Error::Timeout`]`(`[`Timeout::Write`](crate::Timeout::Write)`)`. At most 1 GiB; `None`
+    /// means that ceiling. (Each write returns only once its frame is out, so a single writer
+    /// never has more than one frame waiting.)
     ///
-    /// Defaults to no limit.
+    /// Defaults to 64 MiB and 14 bytes: a 64 MiB message with its frame header.
     pub fn max_write_buffer_size(mut self, size: Option<usize>) -> Self {
         self.max_write_buffer_size = size;
         self
@@ -375,15 +396,33 @@ impl ConnectOptions {
                 return Err(Error::invalid(format!("{name} must be greater than zero")));
             }
         }
-        for (name, value) in [
-            ("event_queue_limit", Some(self.event_queue_limit)),
-            ("read_buffer_size", Some(self.read_buffer_size)),
-            ("max_message_size", self.max_message_size),
-            ("max_frame_size", self.max_frame_size),
-            ("max_write_buffer_size", self.max_write_buffer_size),
+        for (name, value, ceiling) in [
+            (
+                "event_queue_limit",
+                Some(self.event_queue_limit),
+                usize::MAX,
+            ),
+            (
+                "read_buffer_size",
+                Some(self.read_buffer_size),
+                READ_BUFFER_CEILING,
+            ),
+            ("max_message_size", self.max_message_size, SIZE_CEILING),
+            ("max_frame_size", self.max_frame_size, SIZE_CEILING),
+            (
+                "max_write_buffer_size",
+                self.max_write_buffer_size,
+                SIZE_CEILING,
+            ),
         ] {
             if value == Some(0) {
                 return Err(Error::invalid(format!("{name} must be greater than zero")));
+            }
+            if value.is_some_and(|value| value > ceiling) {
+                return Err(Error::invalid(format!(
+                    "{name} is {}; the most this library allows is {ceiling}",
+                    value.unwrap_or_default()
+                )));
             }
         }
         if let (Some(message), Some(frame)) = (self.max_message_size, self.max_frame_size) {
@@ -429,14 +468,28 @@ impl ConnectOptions {
         Ok(headers)
     }
 
+    /// The size limits in force: `None` means the ceiling, and a frame is never larger than a
+    /// message may be.
+    pub(crate) fn limits(&self) -> Limits {
+        let max_message_size = self.max_message_size.unwrap_or(SIZE_CEILING);
+        let max_frame_size = self
+            .max_frame_size
+            .map_or(max_message_size, |frame| frame.min(max_message_size));
+        Limits {
+            max_frame_size: Some(max_frame_size),
+            max_message_size: Some(max_message_size),
+        }
+    }
+
     pub(crate) fn websocket_config(&self) -> tungstenite::protocol::WebSocketConfig {
+        let limits = self.limits();
         // write_buffer_size 0: every frame goes to the socket at once; our writes flush anyway.
         tungstenite::protocol::WebSocketConfig::default()
-            .max_message_size(self.max_message_size)
-            .max_frame_size(self.max_frame_size)
+            .max_message_size(limits.max_message_size)
+            .max_frame_size(limits.max_frame_size)
             .read_buffer_size(self.read_buffer_size)
             .write_buffer_size(0)
-            .max_write_buffer_size(self.max_write_buffer_size.unwrap_or(usize::MAX))
+            .max_write_buffer_size(self.max_write_buffer_size.unwrap_or(SIZE_CEILING))
     }
 }
 
@@ -494,6 +547,23 @@ mod tests {
     }
 
     #[test]
+    fn every_size_limit_is_finite_and_a_frame_is_never_larger_than_a_message() {
+        let unlimited = ConnectOptions::new()
+            .max_message_size(None)
+            .max_frame_size(None)
+            .max_write_buffer_size(None);
+        let limits = unlimited.limits();
+        assert_eq!(limits.max_message_size, Some(SIZE_CEILING));
+        assert_eq!(limits.max_frame_size, Some(SIZE_CEILING));
+        let frames_follow_messages = ConnectOptions::new()
+            .max_message_size(Some(1000))
+            .max_frame_size(None);
+        assert_eq!(frames_follow_messages.limits().max_frame_size, Some(1000));
+        let config = unlimited.websocket_config();
+        assert_eq!(config.max_write_buffer_size, SIZE_CEILING);
+    }
+
+    #[test]
     fn headers_are_checked() {
         let options = ConnectOptions::new()
             .header("Authorization", "Bearer abc")
@@ -534,6 +604,14 @@ mod tests {
             inverted.validate(),
             Err(Error::InvalidArgument(_))
         ));
+        for absurd in [
+            ConnectOptions::new().read_buffer_size(1 << 40),
+            ConnectOptions::new().max_message_size(Some(1 << 40)),
+            ConnectOptions::new().max_frame_size(Some(SIZE_CEILING + 1)),
+            ConnectOptions::new().max_write_buffer_size(Some(usize::MAX)),
+        ] {
+            assert!(matches!(absurd.validate(), Err(Error::InvalidArgument(_))));
+        }
         let bad_protocol = ConnectOptions::new().protocols("a b");
         assert!(matches!(
             bad_protocol.validate(),

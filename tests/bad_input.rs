@@ -398,6 +398,11 @@ fn option_values_out_of_range_are_refused_before_any_traffic() {
             .max_message_size(Some(100))
             .max_frame_size(Some(1000)),
         ConnectOptions::new().protocols("bad token"),
+        // Absurd sizes: each would be a huge allocation at connect or on a peer's word.
+        ConnectOptions::new().read_buffer_size(1 << 40),
+        ConnectOptions::new().max_message_size(Some(1 << 40)),
+        ConnectOptions::new().max_frame_size(Some(usize::MAX)),
+        ConnectOptions::new().max_write_buffer_size(Some(1 << 40)),
     ] {
         let result = websocket_client_connect_with(&unique_name("options"), &url, &options);
         assert!(

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::io::Write as _;
 use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -223,4 +224,38 @@ fn a_write_blocked_on_a_server_that_stopped_reading_times_out_and_closes() {
     assert!(socket.write("more").unwrap_err().is_closed());
     drop(done_tx);
     server.join();
+}
+
+#[test]
+fn a_frame_announcing_exabytes_is_refused_whatever_the_size_options() {
+    for options in [
+        ConnectOptions::new().max_frame_size(None),
+        ConnectOptions::new()
+            .max_frame_size(None)
+            .max_message_size(None),
+    ] {
+        let server = ws_server(1, |mut ws| {
+            // A binary frame header announcing 2^62 bytes, and nothing after it.
+            let mut header = vec![0x82, 127];
+            header.extend_from_slice(&(1u64 << 62).to_be_bytes());
+            ws.get_mut().write_all(&header).unwrap();
+            // The client's Close (1009), or the end of the connection.
+            loop {
+                match ws.read() {
+                    Ok(tungstenite::Message::Close(frame)) => {
+                        break frame.map(|f| u16::from(f.code));
+                    }
+                    Ok(_) => {}
+                    Err(_) => break None,
+                }
+            }
+        });
+        let name = unique_name("huge-frame");
+        websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+        let error = socket_read(&name).unwrap_err();
+        assert!(matches!(error, Error::Capacity(_)), "{error}");
+        assert!(error.to_string().contains("bytes exceeds"), "{error}");
+        socket_close(&name).unwrap();
+        assert_eq!(server.join().remove(0).unwrap(), Some(1009));
+    }
 }
