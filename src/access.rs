@@ -6,6 +6,7 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use crate::error::{Error, Result};
+use crate::user_code::run_hook;
 
 /// What the access policy is asked about: where a connection goes, and why.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +38,8 @@ static POLICY: RwLock<Option<Policy>> = RwLock::new(None);
 /// The policy runs on the thread that connects: the caller's for a blocking connect, the
 /// socket's worker for an asynchronous one. It may block, for example to ask a person: the
 /// connect timeout starts once it has allowed the first URL (redirects are asked within it).
-/// Without a policy, every connection is allowed.
+/// Without a policy, every connection is allowed. A policy that panics refuses the
+/// connection ([`Error::AccessDenied`]); the panic is caught and logged.
 ///
 /// # Examples
 /// ```
@@ -77,7 +79,11 @@ pub(crate) fn check(url: &str, reason: Option<&str>) -> Result<()> {
     let Some(policy) = policy else {
         return Ok(());
     };
-    policy(&AccessRequest { url, reason }).map_err(|why| {
+    let answer = run_hook("the access policy", || {
+        policy(&AccessRequest { url, reason })
+    })
+    .unwrap_or_else(|| Err("the access policy panicked".to_owned()));
+    answer.map_err(|why| {
         log::debug!("access to {url} refused: {why}");
         Error::AccessDenied(format!("access to {url} refused: {why}").into())
     })

@@ -17,6 +17,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::callback::CallbackSlot;
 use crate::error::{Error, Result};
 use crate::event_queue::EventQueue;
+use crate::user_code::run_hook;
 
 /// Events of one socket on their way to its callback (a worker posts everything it has read
 /// ahead at once), or, with no event, the mark that no more will come.
@@ -263,7 +264,9 @@ pub fn dispatch_until(mut done: impl FnMut() -> bool) -> Result<usize> {
 ///
 /// The hook runs on worker threads (and on the dispatching thread, as a `dispatch_*` call
 /// returns with events left): it must be quick and must not dispatch itself (post a message to
-/// the GUI loop, set a flag, write to a pipe).
+/// the GUI loop, set a flag, write to a pipe). A hook that panics is caught and logged at
+/// `error`; the socket goes on and its events still arrive. It is never called while a
+/// callback's panic unwinds through the dispatcher.
 ///
 /// # Examples
 /// ```
@@ -335,10 +338,13 @@ impl Drop for Dispatcher {
     }
 }
 
+/// Calls the wake hook, if there is one. A hook that panics is contained (see
+/// [`run_hook`]): the worker or dispatcher that called it goes on.
 fn wake() {
+    // Cloned out of the lock: the hook is user code, and may replace itself.
     let hook = QUEUE.wake_hook.read().clone();
     if let Some(hook) = hook {
-        hook();
+        run_hook("the wake hook", || hook());
     }
 }
 

@@ -58,6 +58,11 @@ impl HandOver {
         }
     }
 
+    /// The socket's last event has been handed over.
+    pub(crate) fn last_posted(&self) -> bool {
+        self.last_posted.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn backlog(&self) -> &Backlog {
         &self.backlog
     }

@@ -206,6 +206,7 @@ mod state;
 mod stream;
 mod target;
 mod tls;
+mod user_code;
 mod wait;
 mod worker;
 

@@ -143,6 +143,20 @@ impl ManagedState {
         self.handover.post_messages(messages);
     }
 
+    /// The worker stopped on a panic: unless its last event went out, says so with an Error
+    /// and the last Close, as any connection that ends abnormally does.
+    pub(crate) fn end_after_panic(&self, text: &str) {
+        if self.handover.last_posted() {
+            return;
+        }
+        let error = Error::Io(std::io::Error::other(format!(
+            "internal error: the socket's worker stopped: {text}"
+        )));
+        self.post(Event::Error(error), false);
+        let reason = "internal error: the socket's worker stopped".to_owned();
+        self.post_last(Event::Close { code: 1006, reason });
+    }
+
     /// No event will follow, whatever the worker managed to say.
     pub(crate) fn finish(&self) {
         if self.end_phase() {

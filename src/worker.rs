@@ -4,6 +4,7 @@
 //! ends.
 
 use std::io;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
@@ -17,6 +18,7 @@ use crate::options::{Checked, ConnectOptions};
 use crate::reconnect::{is_retryable, random_unit, Reconnect};
 use crate::socket::Socket;
 use crate::target::Target;
+use crate::user_code::panic_message;
 use crate::wait::Wait;
 
 /// How the worker starts.
@@ -56,7 +58,18 @@ pub(crate) fn spawn(
 ) -> io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name(format!("named-websocket:{}", shared.name))
-        .spawn(move || run(&shared, start, &plan))
+        .spawn(move || {
+            // The application's hooks contain their own panics; this catches a bug of ours,
+            // after which the socket still ends as every socket does, with Error and Close.
+            // Not a guard's Drop: nothing of the application may run while a panic unwinds.
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| run(&shared, start, &plan)));
+            if let Err(payload) = outcome {
+                let text = panic_message(payload.as_ref()).to_owned();
+                log::error!("{}: the worker stopped: {text}", shared.name);
+                shared.end_after_panic(&text);
+            }
+            shared.finish();
+        })
 }
 
 /// How a connection ended.
@@ -65,19 +78,8 @@ struct Ending {
     close: CloseInfo,
 }
 
-/// Ends the socket even if the worker panics (a wake hook, say), so that readers and the
-/// dispatcher are not left waiting for a last event that would never come.
-struct FinishOnDrop<'a>(&'a ManagedState);
-
-impl Drop for FinishOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.finish();
-    }
-}
-
 /// The worker: (connect,) run the connection, reconnect by policy, until the end.
 fn run(shared: &ManagedState, start: Start, plan: &Plan) {
-    let _finish = FinishOnDrop(shared);
     // Backoff steps: they keep growing across connections that drop again quickly.
     let mut steps = 0;
     let mut socket = match start {

@@ -106,3 +106,17 @@ fn an_asynchronous_refusal_arrives_as_error_then_close() {
     assert!(events[1].contains("1006"), "{events:?}");
     socket_close(&name).unwrap();
 }
+
+#[test]
+fn a_policy_that_panics_refuses_the_connection_and_the_caller_goes_on() {
+    let _serial = serial();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+    set_access_policy(|_| panic!("the application's policy fails"));
+    let name = unique_name("policy-panics");
+    let error = websocket_client_connect_url(&name, &url).unwrap_err();
+    clear_access_policy();
+    assert!(matches!(error, Error::AccessDenied(_)), "{error:?}");
+    assert!(error.to_string().contains("panicked"), "{error}");
+    assert!(!socket_exist(&name));
+}

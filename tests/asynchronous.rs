@@ -591,3 +591,120 @@ fn a_socket_closed_right_after_its_connect_call_still_ends_with_close() {
         );
     }
 }
+
+/// A server that says "hello", closes with 1000 and waits for the client's answer.
+fn hello_then_close(mut ws: tungstenite::WebSocket<std::net::TcpStream>) {
+    ws.send(tungstenite::Message::text("hello")).unwrap();
+    let _ = ws.close(Some(tungstenite::protocol::CloseFrame {
+        code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+        reason: "bye".into(),
+    }));
+    while ws.read().is_ok() {}
+}
+
+#[test]
+fn a_wake_hook_that_panics_on_the_worker_costs_no_event_and_no_abort() {
+    let _serial = serial();
+    set_wake_hook(|| panic!("the application's hook fails"));
+    let server = ws_server(1, hello_then_close);
+    let name = unique_name("async-hook-panics");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(
+        &name,
+        move |_, event| record.record(&event),
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    // A dispatcher that waits: every event still comes, exactly once.
+    recorder.wait_closed();
+    clear_wake_hook();
+    assert_eq!(
+        recorder.seen(),
+        [
+            Seen::Open(None),
+            Seen::Text("hello".into()),
+            Seen::Close(1000, "bye".into())
+        ]
+    );
+    socket_close(&name).unwrap();
+    server.join();
+}
+
+#[test]
+fn a_callback_panic_then_a_hook_panic_on_the_dispatching_thread_do_not_abort() {
+    let _serial = serial();
+    let (panicked_tx, panicked_rx) = mpsc::channel::<()>();
+    let panicked_tx = Mutex::new(panicked_tx);
+    let server = ws_server(1, hello_then_close);
+    let name = unique_name("async-callback-and-hook-panic");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(
+        &name,
+        move |_, event| {
+            let is_message = matches!(event, Event::Message(_));
+            record.record(&event);
+            if is_message {
+                let _ = panicked_tx.lock().unwrap().send(());
+                panic!("the application's callback fails");
+            }
+        },
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    // Hook set now: the dispatcher calls it as it returns with events left, while the
+    // callback's panic unwinds. It must not run then (a second panic would abort).
+    set_wake_hook(|| panic!("the application's hook fails"));
+    let mut caught = 0;
+    while panicked_rx.try_recv().is_err() {
+        let result = std::panic::catch_unwind(|| dispatch_timeout(HANG_GUARD));
+        caught += usize::from(result.is_err());
+    }
+    assert_eq!(
+        caught, 1,
+        "the callback's panic reaches the dispatcher's caller"
+    );
+    recorder.wait_closed();
+    clear_wake_hook();
+    assert_eq!(
+        recorder.seen(),
+        [
+            Seen::Open(None),
+            Seen::Text("hello".into()),
+            Seen::Close(1000, "bye".into())
+        ]
+    );
+    socket_close(&name).unwrap();
+    server.join();
+}
+
+#[test]
+fn a_socket_whose_hook_panicked_while_nobody_dispatched_still_ends_with_close() {
+    let _serial = serial();
+    set_wake_hook(|| panic!("the application's hook fails"));
+    let server = ws_server(1, hello_then_close);
+    let name = unique_name("async-hook-panics-undispatched");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(
+        &name,
+        move |_, event| record.record(&event),
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    // Nobody dispatches until the connection is over on the server's side.
+    let result = server.join();
+    assert_eq!(result.len(), 1);
+    recorder.wait_closed();
+    clear_wake_hook();
+    assert_eq!(
+        recorder.seen(),
+        [
+            Seen::Open(None),
+            Seen::Text("hello".into()),
+            Seen::Close(1000, "bye".into())
+        ]
+    );
+    socket_close(&name).unwrap();
+}
