@@ -135,7 +135,10 @@ impl ConnectOptions {
 
     /// How long a write may wait without the peer accepting a single byte; past it the write
     /// fails with a timeout and the connection is closed (a half-written frame cannot be taken
-    /// back).
+    /// back). The same bound applies to what the library owes the peer on its own (pongs,
+    /// close replies): a peer that keeps sending but takes nothing for this long fails the
+    /// connection, and the read (or the asynchronous socket's `Error`) reports
+    /// [`Timeout::Write`](crate::Timeout::Write).
     ///
     /// Defaults to 30 seconds.
     pub fn write_timeout(mut self, timeout: Duration) -> Self {

@@ -64,14 +64,24 @@ impl Connection {
             if wait_first && !self.wait_readable(&mut turn, &mut idle)? {
                 return Err(Error::Timeout(Timeout::Read));
             }
-            let (filled, failure) = {
+            let (filled, failure, stalled_since) = {
                 let mut ws = self.ws();
                 if let Wait::No = wait {
                     // "Has anything arrived?" is answered by the socket itself.
                     ws.get_mut().forget_drained();
                 }
-                self.read_ahead(&mut ws, &mut turn)
+                let (filled, failure) = self.read_ahead(&mut ws, &mut turn);
+                (filled, failure, ws.get_ref().write_stalled_since)
             };
+            if stalled_since.is_some_and(|since| since.elapsed() >= self.write_timeout) {
+                // The peer sends (pings, say) but takes nothing: what we owe it (pongs, close
+                // replies) cannot go out, and waits in a bounded buffer. Fail rather than
+                // hold it forever; what was read before is still returned first.
+                self.abort("the peer stopped reading: nothing could be sent for the write timeout");
+                turn.stop.get_or_insert(Error::Timeout(Timeout::Write));
+                gathering = false;
+                continue;
+            }
             // A full read-ahead (no stop, nothing would block) means more may be waiting.
             gathering =
                 filled && failure.is_none() && turn.stop.is_none() && turn.messages.len() < gather;

@@ -25,6 +25,9 @@ pub(crate) struct Stream {
     pub(crate) last_traffic: Instant,
     pub(crate) last_received: Instant,
     pub(crate) write_failure: Option<io::ErrorKind>,
+    /// Since when output has been waiting for a peer that takes none: set by a write that
+    /// would block, cleared by one that goes through.
+    pub(crate) write_stalled_since: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -112,6 +115,7 @@ impl Stream {
             last_traffic: Instant::now(),
             last_received: Instant::now(),
             write_failure: None,
+            write_stalled_since: None,
         }
     }
 
@@ -123,6 +127,7 @@ impl Stream {
             last_traffic: Instant::now(),
             last_received: Instant::now(),
             write_failure: None,
+            write_stalled_since: None,
         }
     }
 
@@ -183,7 +188,12 @@ impl Write for Stream {
             Ok(n) => {
                 self.bytes_out += n as u64;
                 self.last_traffic = Instant::now();
+                self.write_stalled_since = None;
                 Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.write_stalled_since.get_or_insert_with(Instant::now);
+                Err(e)
             }
             Err(e) if is_peer_gone(e.kind()) => {
                 self.write_failure = Some(e.kind());

@@ -259,3 +259,68 @@ fn a_frame_announcing_exabytes_is_refused_whatever_the_size_options() {
         assert_eq!(server.join().remove(0).unwrap(), Some(1009));
     }
 }
+
+/// Sends pings until the client is gone (or a bound is reached), reading nothing.
+fn ping_flood_without_reading(mut ws: tungstenite::WebSocket<std::net::TcpStream>) -> usize {
+    let payload = vec![7u8; 125];
+    let started = Instant::now();
+    let mut sent = 0;
+    while sent < 2_000_000 && started.elapsed() < Duration::from_secs(15) {
+        if ws
+            .send(tungstenite::Message::Ping(payload.clone().into()))
+            .is_err()
+        {
+            break;
+        }
+        sent += 1;
+    }
+    sent
+}
+
+#[test]
+fn a_peer_that_floods_pings_and_never_reads_fails_the_read_with_a_write_timeout() {
+    let server = ws_server(1, ping_flood_without_reading);
+    let name = unique_name("ping-flood");
+    let options = ConnectOptions::new().write_timeout(Duration::from_millis(200));
+    websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+    // The application keeps reading: it gets the failure, not an ever-growing pile of pongs.
+    let error = socket_read(&name).unwrap_err();
+    assert_eq!(error.timeout_phase(), Some(Timeout::Write), "{error}");
+    assert!(socket_read(&name).unwrap_err().is_closed());
+    socket_close(&name).unwrap();
+    server.join();
+}
+
+#[test]
+fn an_asynchronous_socket_flooded_with_pings_by_a_peer_that_never_reads_ends_with_a_timeout() {
+    let _serial = serial();
+    let server = ws_server(1, ping_flood_without_reading);
+    let name = unique_name("ping-flood-async");
+    let options = ConnectOptions::new().write_timeout(Duration::from_millis(200));
+    let (events_tx, events_rx) = mpsc::channel();
+    let events_tx = Mutex::new(events_tx);
+    websocket_client_connect_async_with(
+        &name,
+        move |_, event| {
+            let seen = match event {
+                Event::Error(error) => format!("error {:?}", error.timeout_phase()),
+                Event::Close { code, .. } => format!("close {code}"),
+                _ => return,
+            };
+            let _ = events_tx.lock().unwrap().send(seen);
+        },
+        &server.ws_url("/"),
+        &options,
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + HANG_GUARD;
+    while !seen.iter().any(|s: &String| s.starts_with("close")) {
+        assert!(Instant::now() < deadline, "hang guard: {seen:?}");
+        dispatch_timeout(Duration::from_millis(50)).unwrap();
+        seen.extend(events_rx.try_iter());
+    }
+    assert_eq!(seen, ["error Some(Write)", "close 1006"]);
+    socket_close(&name).unwrap();
+    server.join();
+}
