@@ -1,5 +1,5 @@
-//! A socket's backlog: how many of its events wait for the application, and the limit past
-//! which its worker waits for room instead of reading on.
+//! A socket's backlog: how many of its events wait for the application, and how many bytes
+//! of messages, and the limits past which its worker waits for room instead of reading on.
 //!
 //! Once the socket is closing nobody waits any more (for room, for the backlog to drain, or
 //! before a reconnect), so that `socket_close` can never deadlock with a worker.
@@ -9,28 +9,46 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::event_queue::EventQueue;
+
 #[derive(Debug)]
 pub(crate) struct Backlog {
     /// Events handed over and not taken yet.
-    count: Mutex<usize>,
+    count: Mutex<Count>,
     /// Signalled when the count shrinks and when the socket starts closing.
     changed: Condvar,
-    limit: usize,
+    limits: Count,
     closing: AtomicBool,
 }
 
+/// Events, and bytes of their messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Count {
+    pub(crate) events: usize,
+    pub(crate) bytes: usize,
+}
+
+impl Count {
+    fn is_full(self, limits: Count) -> bool {
+        self.events >= limits.events || self.bytes >= limits.bytes
+    }
+}
+
 impl Backlog {
-    pub(crate) fn new(limit: usize) -> Backlog {
+    /// At most `events` events and `bytes` bytes of messages wait (one message may go past the
+    /// byte limit when it is the only one waiting: it must get through).
+    pub(crate) fn new(events: usize, bytes: usize) -> Backlog {
         Backlog {
-            count: Mutex::new(0),
+            count: Mutex::new(Count::default()),
             changed: Condvar::new(),
-            limit,
+            limits: Count { events, bytes },
             closing: AtomicBool::new(false),
         }
     }
 
+    /// The most events that may wait.
     pub(crate) fn limit(&self) -> usize {
-        self.limit
+        self.limits.events
     }
 
     /// The socket is closing: wakes every waiter, and nobody waits from now on.
@@ -45,34 +63,41 @@ impl Backlog {
         self.closing.load(Ordering::SeqCst)
     }
 
-    /// Counts in up to `wanted` events (at least one when `wanted` is not zero), waiting while
-    /// the backlog is full; returns how many it counted. Once closing there is no limit.
-    pub(crate) fn admit(&self, wanted: usize) -> usize {
+    /// Takes the front of `queue` out, as many events as there is room for (at least one once
+    /// there is room at all), counting them in; waits while the backlog is full. Once closing
+    /// there is no limit.
+    pub(crate) fn admit(&self, queue: &mut EventQueue) -> EventQueue {
         let mut count = self.count.lock();
-        while *count >= self.limit && !self.is_closing() {
+        while count.is_full(self.limits) && !self.is_closing() {
             self.changed.wait(&mut count);
         }
-        let room = if self.is_closing() {
-            wanted
+        let (events, bytes) = if self.is_closing() {
+            (usize::MAX, usize::MAX)
         } else {
-            wanted.min(self.limit - *count)
+            (
+                self.limits.events - count.events,
+                self.limits.bytes.saturating_sub(count.bytes),
+            )
         };
-        *count += room;
-        room
+        let (front, front_bytes) = queue.split_within(events, bytes);
+        count.events += front.len();
+        count.bytes += front_bytes;
+        front
     }
 
-    /// Counts out `taken` events, and wakes a worker waiting for room or for the backlog to
-    /// drain.
-    pub(crate) fn taken(&self, taken: usize) {
+    /// Counts out events taken by the application, and wakes a worker waiting for room or
+    /// for the backlog to drain.
+    pub(crate) fn taken(&self, taken: Count) {
         let mut count = self.count.lock();
-        *count -= taken;
+        count.events -= taken.events;
+        count.bytes -= taken.bytes;
         self.changed.notify_one();
     }
 
     /// Waits until every event counted in has been taken, or the socket is closing.
     pub(crate) fn wait_until_drained(&self) {
         let mut count = self.count.lock();
-        while *count > 0 && !self.is_closing() {
+        while count.events > 0 && !self.is_closing() {
             self.changed.wait(&mut count);
         }
     }
@@ -92,32 +117,68 @@ impl Backlog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Event;
+    use crate::message::Message;
     use std::sync::Arc;
     use std::thread;
     use std::time::Duration;
 
+    fn messages(sizes: &[usize]) -> EventQueue {
+        let mut queue = EventQueue::default();
+        for &size in sizes {
+            queue.push(Event::Message(Message::from(vec![1u8; size])));
+        }
+        queue
+    }
+
+    fn taken(events: usize, bytes: usize) -> Count {
+        Count { events, bytes }
+    }
+
     #[test]
-    fn admits_up_to_the_limit_then_waits_for_room() {
-        let backlog = Arc::new(Backlog::new(4));
-        assert_eq!(backlog.admit(3), 3);
-        assert_eq!(backlog.admit(10), 1, "only the room left");
+    fn admits_up_to_the_event_limit_then_waits_for_room() {
+        let backlog = Arc::new(Backlog::new(4, usize::MAX));
+        assert_eq!(backlog.admit(&mut messages(&[1, 1, 1])).len(), 3);
+        let mut more = messages(&[1; 10]);
+        assert_eq!(backlog.admit(&mut more).len(), 1, "only the room left");
         let waiter = {
             let backlog = Arc::clone(&backlog);
-            thread::spawn(move || backlog.admit(5))
+            thread::spawn(move || backlog.admit(&mut more).len())
         };
-        backlog.taken(2);
+        backlog.taken(taken(2, 2));
         assert_eq!(waiter.join().unwrap(), 2, "woken by the room made");
     }
 
     #[test]
-    fn closing_wakes_every_waiter_and_lifts_the_limit() {
-        let backlog = Arc::new(Backlog::new(1));
-        assert_eq!(backlog.admit(1), 1);
+    fn admits_up_to_the_byte_budget_and_one_large_message_alone() {
+        let backlog = Backlog::new(100, 1000);
+        let mut queue = messages(&[400, 400, 400]);
+        assert_eq!(
+            backlog.admit(&mut queue).len(),
+            2,
+            "the third would pass 1000 bytes"
+        );
+        backlog.taken(taken(2, 800));
+        assert_eq!(backlog.admit(&mut queue).len(), 1);
+        backlog.taken(taken(1, 400));
+        let mut huge = messages(&[5000, 10]);
+        assert_eq!(
+            backlog.admit(&mut huge).len(),
+            1,
+            "alone, a large message gets through"
+        );
+        assert_eq!(huge.len(), 1);
+    }
+
+    #[test]
+    fn closing_wakes_every_waiter_and_lifts_the_limits() {
+        let backlog = Arc::new(Backlog::new(1, 10));
+        assert_eq!(backlog.admit(&mut messages(&[1])).len(), 1);
         let waiters: Vec<_> = (0..2)
             .map(|_| {
                 let backlog = Arc::clone(&backlog);
                 thread::spawn(move || {
-                    let admitted = backlog.admit(3);
+                    let admitted = backlog.admit(&mut messages(&[100, 100, 100])).len();
                     backlog.wait_until_drained();
                     admitted
                 })
@@ -133,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_sleep_ends_at_its_deadline() {
-        let backlog = Backlog::new(1);
+        let backlog = Backlog::new(1, 1);
         assert!(!backlog.sleep_unless_closing(Instant::now()));
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::backlog::Backlog;
+use crate::backlog::{Backlog, Count};
 use crate::event::Event;
 use crate::event_queue::EventQueue;
 
@@ -52,7 +52,7 @@ impl CallbackSlot {
         // waiting for the backlog to drain must see the application's answers go out first.
         let mut taken = Taken {
             backlog: &self.backlog,
-            count: 0,
+            count: Count::default(),
         };
         let Some(callback) = self.callback.lock().take() else {
             // Only one thread dispatches and it does not re-enter, so the callback is home.
@@ -65,7 +65,8 @@ impl CallbackSlot {
         };
         while let (Some(callback), Some(event)) = (home.callback.as_mut(), events.pop()) {
             *ran += 1;
-            taken.count += 1;
+            taken.count.events += 1;
+            taken.count.bytes += event.size();
             callback(&self.name, event);
             if stop() {
                 break;
@@ -77,12 +78,12 @@ impl CallbackSlot {
 /// Counts events out of the backlog when dropped, even during a panic.
 struct Taken<'a> {
     backlog: &'a Backlog,
-    count: usize,
+    count: Count,
 }
 
 impl Drop for Taken<'_> {
     fn drop(&mut self) {
-        if self.count > 0 {
+        if self.count.events > 0 {
             self.backlog.taken(self.count);
         }
     }
@@ -118,8 +119,8 @@ mod tests {
 
     #[test]
     fn runs_events_in_order_and_counts_them_out_of_the_backlog() {
-        let backlog = Arc::new(Backlog::new(10));
-        assert_eq!(backlog.admit(5), 5);
+        let backlog = Arc::new(Backlog::new(10, usize::MAX));
+        assert_eq!(backlog.admit(&mut messages(5)).len(), 5);
         let (seen, received) = mpsc::channel();
         let callback: Callback = Box::new(move |name: &str, event: Event| {
             assert_eq!(name, "slot-order");
@@ -138,13 +139,17 @@ mod tests {
         assert_eq!(ran, 5);
         let order: Vec<_> = received.try_iter().flatten().collect();
         assert_eq!(order, [0, 1, 2, 3, 4]);
-        assert_eq!(backlog.admit(10), 10, "all five were counted out");
+        assert_eq!(
+            backlog.admit(&mut messages(10)).len(),
+            10,
+            "all five were counted out"
+        );
     }
 
     #[test]
     fn a_panicking_callback_goes_back_home_and_its_event_counts_as_taken() {
-        let backlog = Arc::new(Backlog::new(3));
-        assert_eq!(backlog.admit(3), 3);
+        let backlog = Arc::new(Backlog::new(3, usize::MAX));
+        assert_eq!(backlog.admit(&mut messages(3)).len(), 3);
         let mut calls = 0;
         let callback: Callback = Box::new(move |_: &str, _: Event| {
             calls += 1;
@@ -162,6 +167,10 @@ mod tests {
         assert_eq!((ran, events.len()), (1, 2), "the rest is left for later");
         slot.deliver(&mut events, &mut ran, &mut || false);
         assert_eq!(ran, 3, "the callback is home again");
-        assert_eq!(backlog.admit(3), 3, "every event was counted out");
+        assert_eq!(
+            backlog.admit(&mut messages(3)).len(),
+            3,
+            "every event was counted out"
+        );
     }
 }

@@ -44,6 +44,14 @@ pub enum Event {
 }
 
 impl Event {
+    /// The bytes of its message, if it is one: what it weighs in a socket's backlog.
+    pub(crate) fn size(&self) -> usize {
+        match self {
+            Event::Message(message) => message.len(),
+            _ => 0,
+        }
+    }
+
     /// The message, when this is a [`Message`](Event::Message) event.
     pub fn message(&self) -> Option<&Message> {
         match self {

@@ -51,6 +51,16 @@ enum Item {
     Event(Box<Event>),
 }
 
+impl Item {
+    /// The bytes of its message, if it is one.
+    fn size(&self) -> usize {
+        match self {
+            Item::Text(len) | Item::Binary(len) => *len,
+            Item::Event(event) => event.size(),
+        }
+    }
+}
+
 impl EventQueue {
     pub(crate) fn len(&self) -> usize {
         self.items.len()
@@ -165,6 +175,32 @@ impl EventQueue {
         };
         self.clear_buffers();
         out
+    }
+
+    /// Bytes of all the messages in the queue.
+    pub(crate) fn message_bytes(&self) -> usize {
+        self.items.iter().map(Item::size).sum()
+    }
+
+    /// Takes the front events out as a queue of their own: at most `max_events`, and no more
+    /// than `max_bytes` of messages, except that the first is always taken. Returns them and
+    /// the bytes of their messages.
+    pub(crate) fn split_within(
+        &mut self,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> (EventQueue, usize) {
+        let mut count = 0;
+        let mut bytes = 0usize;
+        for item in &self.items {
+            let size = item.size();
+            if count == max_events || (count > 0 && bytes.saturating_add(size) > max_bytes) {
+                break;
+            }
+            count += 1;
+            bytes += size;
+        }
+        (self.split_front(count), bytes)
     }
 
     /// Takes the first `count` events (all if there are fewer) out as a queue of their own.

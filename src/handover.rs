@@ -1,9 +1,9 @@
 //! The hand-over from a worker to the application: each event goes to the socket's sink (its
 //! callback, through the dispatch queue, or its inbox), counted in the socket's backlog.
 //!
-//! Back-pressure: at most `event_queue_limit` events wait for a socket; past that its worker
-//! waits for room instead of reading, so TCP flow control slows the server and memory stays
-//! bounded. No event is dropped.
+//! Back-pressure: at most `event_queue_limit` events, and `event_queue_bytes` bytes of
+//! messages, wait for a socket; past that its worker waits for room instead of reading, so TCP
+//! flow control slows the server and memory stays bounded. No event is dropped.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -36,15 +36,15 @@ pub(crate) struct HandOver {
 
 impl HandOver {
     /// Events go to `callback`, run by the dispatcher.
-    pub(crate) fn to_callback(name: &str, callback: Callback, limit: usize) -> HandOver {
-        let backlog = Arc::new(Backlog::new(limit));
+    pub(crate) fn to_callback(name: &str, callback: Callback, backlog: Backlog) -> HandOver {
+        let backlog = Arc::new(backlog);
         let slot = CallbackSlot::new(name, callback, Arc::clone(&backlog));
         HandOver::new(name, Sink::Callback(Arc::new(slot)), backlog)
     }
 
     /// Messages go to an inbox that blocking reads take them from.
-    pub(crate) fn to_inbox(name: &str, limit: usize) -> HandOver {
-        let backlog = Arc::new(Backlog::new(limit));
+    pub(crate) fn to_inbox(name: &str, backlog: Backlog) -> HandOver {
+        let backlog = Arc::new(backlog);
         let inbox = Inbox::new(Arc::clone(&backlog));
         HandOver::new(name, Sink::Inbox(inbox), backlog)
     }
@@ -89,9 +89,9 @@ impl HandOver {
                 return;
             }
         }
-        self.backlog.admit(1);
         let mut events = EventQueue::default();
         events.push(event);
+        let events = self.backlog.admit(&mut events);
         self.give(events, last);
     }
 
@@ -99,8 +99,8 @@ impl HandOver {
     /// one lock of the backlog for as many as there is room for.
     pub(crate) fn post_messages(&self, mut messages: EventQueue) {
         while !messages.is_empty() {
-            let room = self.backlog.admit(messages.len());
-            self.give(messages.split_front(room), false);
+            let front = self.backlog.admit(&mut messages);
+            self.give(front, false);
         }
     }
 

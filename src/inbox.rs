@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::backlog::Backlog;
+use crate::backlog::{Backlog, Count};
 use crate::error::{CloseInfo, Error, Result, Timeout};
 use crate::event::Event;
 use crate::event_queue::EventQueue;
@@ -44,7 +44,10 @@ impl Inbox {
         let mut state = self.state.lock();
         if state.finished {
             drop(state);
-            self.backlog.taken(events.len());
+            self.backlog.taken(Count {
+                events: events.len(),
+                bytes: events.message_bytes(),
+            });
             return;
         }
         state.events.append(&mut events);
@@ -75,7 +78,10 @@ impl Inbox {
         let mut idle = IdleWait::new(wait);
         loop {
             if let Some(event) = state.events.pop() {
-                self.backlog.taken(1);
+                self.backlog.taken(Count {
+                    events: 1,
+                    bytes: event.size(),
+                });
                 match event {
                     Event::Message(message) => return Ok(Some(message)),
                     Event::Error(error) => return Err(error),

@@ -56,7 +56,7 @@ impl ManagedSocket {
         options: &ConnectOptions,
         checked: Checked,
     ) -> Result<ManagedSocket> {
-        let handover = HandOver::to_callback(name, callback, options.event_queue_limit);
+        let handover = HandOver::to_callback(name, callback, options.backlog());
         let phase = Phase::Connecting { retry: false };
         // Counted live before the worker can post its last event.
         dispatch::socket_started();
@@ -81,7 +81,7 @@ impl ManagedSocket {
         options: &ConnectOptions,
         checked: Checked,
     ) -> Result<ManagedSocket> {
-        let handover = HandOver::to_inbox(name, options.event_queue_limit);
+        let handover = HandOver::to_inbox(name, options.backlog());
         let phase = Phase::Open(socket.clone());
         let start = Start::Connected(socket);
         ManagedSocket::start(name, handover, phase, start, target, options, checked)

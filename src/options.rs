@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use tungstenite::http::{HeaderName, HeaderValue};
 
+use crate::backlog::Backlog;
 use crate::classify::Limits;
 use crate::error::{Error, Result};
 use crate::keepalive::Keepalive;
@@ -46,6 +47,7 @@ pub struct ConnectOptions {
     pub(crate) proxy_from_env: bool,
     pub(crate) access_reason: Option<String>,
     pub(crate) event_queue_limit: usize,
+    pub(crate) event_queue_bytes: usize,
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) ping_timeout: Duration,
     pub(crate) idle_timeout: Option<Duration>,
@@ -88,6 +90,9 @@ pub(crate) const SIZE_CEILING: usize = 1 << 30;
 /// The largest read buffer allowed: it is allocated at the first read and kept.
 const READ_BUFFER_CEILING: usize = 64 << 20;
 
+/// The default budget of message bytes waiting for the application, per socket.
+const DEFAULT_EVENT_QUEUE_BYTES: usize = 16 << 20;
+
 /// The default limit of bytes waiting to be sent: a 64 MiB message and its frame header.
 const DEFAULT_WRITE_BUFFER_LIMIT: usize = (64 << 20) + 14;
 
@@ -110,6 +115,7 @@ impl Default for ConnectOptions {
             proxy_from_env: false,
             access_reason: None,
             event_queue_limit: 1024,
+            event_queue_bytes: DEFAULT_EVENT_QUEUE_BYTES,
             ping_interval: None,
             ping_timeout: Duration::from_secs(20),
             idle_timeout: None,
@@ -324,11 +330,23 @@ impl ConnectOptions {
     /// worker stops reading from the network. TCP flow control then slows the server, so memory
     /// stays bounded while the application does not take them; no event is dropped. (The
     /// worker may hold one more batch it has read, at most the limit or 256 messages, plus 63,
-    /// while it waits for room.)
+    /// while it waits for room.) See also [`event_queue_bytes`](Self::event_queue_bytes).
     ///
     /// Defaults to 1024.
     pub fn event_queue_limit(mut self, limit: usize) -> Self {
         self.event_queue_limit = limit;
+        self
+    }
+
+    /// For sockets run by a worker: how many bytes of messages may wait for the application
+    /// before the worker stops reading, beside [`event_queue_limit`](Self::event_queue_limit)
+    /// (whichever is reached first). A message larger than the budget still gets through when
+    /// it is the only one waiting, so what waits is at most the budget plus one message (and
+    /// the batch the worker holds while it waits for room).
+    ///
+    /// Defaults to 16 MiB.
+    pub fn event_queue_bytes(mut self, bytes: usize) -> Self {
+        self.event_queue_bytes = bytes;
         self
     }
 
@@ -370,6 +388,11 @@ impl ConnectOptions {
     pub fn reconnect(mut self, policy: Reconnect) -> Self {
         self.reconnect = Some(policy);
         self
+    }
+
+    /// The backlog of a socket run by a worker, with these limits.
+    pub(crate) fn backlog(&self) -> Backlog {
+        Backlog::new(self.event_queue_limit, self.event_queue_bytes)
     }
 
     pub(crate) fn keepalive(&self) -> Keepalive {
