@@ -11,6 +11,7 @@
 
 mod support;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use named_websocket::{
@@ -21,7 +22,11 @@ use named_websocket::{
 /// The socket's name, as in WLanguage: every call below addresses the connection by it.
 const NAME: &str = "script";
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    support::main(run)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = match std::env::args().nth(1) {
         Some(url) => url,
         None => support::start_echo_server()?,

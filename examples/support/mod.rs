@@ -1,10 +1,32 @@
-//! Tiny servers on loopback, so the examples run without any other program.
+//! What every example shares: [`main`], which installs a logger and prints errors as sentences,
+//! and tiny servers on loopback, so the examples run without any other program.
 
+use std::error::Error;
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
+
+/// Runs an example's body: installs a logger that follows `RUST_LOG` (nothing but errors when
+/// it is unset), runs `body`, and prints the error it returns, if any, as the sentence its
+/// `Display` gives (`error: TLS handshake failed: …`, not `Error: Tls("…")`), with exit code 1.
+///
+/// `RUST_LOG=named_websocket=debug cargo run --example quickstart` shows the library's
+/// connects and closes; `=trace` adds every message sent and received.
+#[allow(dead_code, reason = "each example uses only some of the helpers")]
+pub(crate) fn main(body: impl FnOnce() -> Result<(), Box<dyn Error>>) -> ExitCode {
+    // Fails only when a logger is already installed, which leaves that one in place.
+    let _ = env_logger::try_init();
+    match body() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// Starts an echo server on 127.0.0.1 (a free port) in a background thread and returns its
 /// `ws://` URL. Each connection gets its own thread; text and binary messages come back as
