@@ -39,25 +39,31 @@ pub(crate) fn start_echo_server() -> std::io::Result<String> {
         .name("echo-server".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
-                thread::spawn(move || echo(stream));
+                thread::spawn(move || serve_echo(stream));
             }
         })?;
     Ok(url)
 }
 
-fn echo(stream: TcpStream) {
-    let Ok(mut ws) = tungstenite::accept(stream) else {
-        return;
-    };
+/// Serves one echo connection until it ends: text and binary messages go back as they came,
+/// pings and the close handshake are answered. Returns how many messages it echoed once the
+/// connection closed cleanly, or why it ended otherwise (not a WebSocket client, a broken
+/// link, a protocol error).
+#[allow(dead_code, reason = "each example uses only some of the helpers")]
+pub(crate) fn serve_echo(stream: TcpStream) -> Result<u64, String> {
+    let mut ws = tungstenite::accept(stream).map_err(|e| format!("handshake failed: {e}"))?;
+    let mut echoed = 0;
     loop {
         match ws.read() {
             Ok(message) if message.is_text() || message.is_binary() => {
-                if ws.send(message).is_err() {
-                    return;
-                }
+                ws.send(message).map_err(|e| e.to_string())?;
+                echoed += 1;
             }
             Ok(_) => {} // pings are answered by tungstenite; a Close is answered on the next read
-            Err(_) => return,
+            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                return Ok(echoed)
+            }
+            Err(e) => return Err(e.to_string()),
         }
     }
 }
