@@ -21,8 +21,13 @@ mod support;
 use named_websocket::{
     dispatch_until, socket_close, socket_write, websocket_client_connect_async_url, Event,
 };
+use std::process::ExitCode;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    support::main(run)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = match std::env::args().nth(1) {
         Some(url) => url,
         None => support::start_echo_server()?,

@@ -14,6 +14,7 @@
 mod support;
 
 use std::io::{self, BufRead, Write};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -27,7 +28,11 @@ use named_websocket::{
 /// The socket's name: both threads address the connection by it.
 const NAME: &str = "chat";
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    support::main(run)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = match std::env::args().nth(1) {
         Some(url) => url,
         None => {

@@ -13,6 +13,7 @@
 
 mod support;
 
+use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
@@ -38,7 +39,11 @@ enum UiEvent {
     Quit(u16),
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    support::main(run)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = match std::env::args().nth(1) {
         Some(url) => url,
         None => support::start_echo_server()?,

@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use named_websocket::{
@@ -12,7 +13,11 @@ use named_websocket::{
     websocket_client_connect_url, Message,
 };
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    support::main(run)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = match std::env::args().nth(1) {
         Some(url) => url,
         None => {

@@ -11,6 +11,7 @@
 
 mod support;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use named_websocket::{
@@ -21,7 +22,11 @@ use named_websocket::{
 /// The socket's name, as in WLanguage: every call below addresses the connection by it.
 const NAME: &str = "script";
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    support::main(run)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = match std::env::args().nth(1) {
         Some(url) => url,
         None => support::start_echo_server()?,
@@ -43,7 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // SocketWrite("script", line)
         socket_write(NAME, line)?;
         println!("> {line}");
-        // SocketRead("script", True, <5 seconds>)
+        // SocketRead("script", False, 5 s): wait up to 5 seconds (WLanguage returns "" when
+        // nothing came; here that is a timeout error you can tell apart)
         match socket_read_timeout(NAME, Duration::from_secs(5)) {
             Ok(answer) => println!("< {}", show(&answer)),
             Err(Error::Timeout(_)) => println!("  no answer within 5 seconds"),
@@ -51,7 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    // SocketRead("script", False): what has already arrived, without waiting.
+    // What has already arrived, without waiting. WLanguage has no such read: SocketRead with
+    // False waits up to its timeout, 1 second by default.
     match socket_try_read(NAME)? {
         Some(message) => println!("one more message was waiting: {}", show(&message)),
         None => println!("nothing else is waiting"),

@@ -236,3 +236,38 @@ pub use crate::tls::{Certificate, Identity, TlsVersion};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The Rust snippets of docs/porting-from-wlanguage.md, compiled by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/porting-from-wlanguage.md")]
+struct PortingGuideDoctests;
+
+/// The Rust snippets of docs/mappings.md, compiled by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/mappings.md")]
+struct MappingsDoctests;
+
+/// The Rust snippets of docs/options.md, compiled by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/options.md")]
+struct OptionsDoctests;
+
+/// docs/architecture.md, so that a Rust snippet added there is compiled too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/architecture.md")]
+struct ArchitectureDoctests;
+
+/// docs/conformance.md, so that a Rust snippet added there is compiled too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/conformance.md")]
+struct ConformanceDoctests;
+
+/// docs/performance.md, so that a Rust snippet added there is compiled too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/performance.md")]
+struct PerformanceDoctests;
+
+/// docs/benchmarks.md, so that a Rust snippet added there is compiled too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/benchmarks.md")]
+struct BenchmarksDoctests;

@@ -1,10 +1,32 @@
-//! Tiny servers on loopback, so the examples run without any other program.
+//! What every example shares: [`main`], which installs a logger and prints errors as sentences,
+//! and tiny servers on loopback, so the examples run without any other program.
 
+use std::error::Error;
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
+
+/// Runs an example's body: installs a logger that follows `RUST_LOG` (nothing but errors when
+/// it is unset), runs `body`, and prints the error it returns, if any, as the sentence its
+/// `Display` gives (`error: TLS handshake failed: …`, not `Error: Tls("…")`), with exit code 1.
+///
+/// `RUST_LOG=named_websocket=debug cargo run --example quickstart` shows the library's
+/// connects and closes; `=trace` adds every message sent and received.
+#[allow(dead_code, reason = "each example uses only some of the helpers")]
+pub(crate) fn main(body: impl FnOnce() -> Result<(), Box<dyn Error>>) -> ExitCode {
+    // Fails only when a logger is already installed, which leaves that one in place.
+    let _ = env_logger::try_init();
+    match body() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// Starts an echo server on 127.0.0.1 (a free port) in a background thread and returns its
 /// `ws://` URL. Each connection gets its own thread; text and binary messages come back as
@@ -17,25 +39,31 @@ pub(crate) fn start_echo_server() -> std::io::Result<String> {
         .name("echo-server".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
-                thread::spawn(move || echo(stream));
+                thread::spawn(move || serve_echo(stream));
             }
         })?;
     Ok(url)
 }
 
-fn echo(stream: TcpStream) {
-    let Ok(mut ws) = tungstenite::accept(stream) else {
-        return;
-    };
+/// Serves one echo connection until it ends: text and binary messages go back as they came,
+/// pings and the close handshake are answered. Returns how many messages it echoed once the
+/// connection closed cleanly, or why it ended otherwise (not a WebSocket client, a broken
+/// link, a protocol error).
+#[allow(dead_code, reason = "each example uses only some of the helpers")]
+pub(crate) fn serve_echo(stream: TcpStream) -> Result<u64, String> {
+    let mut ws = tungstenite::accept(stream).map_err(|e| format!("handshake failed: {e}"))?;
+    let mut echoed = 0;
     loop {
         match ws.read() {
             Ok(message) if message.is_text() || message.is_binary() => {
-                if ws.send(message).is_err() {
-                    return;
-                }
+                ws.send(message).map_err(|e| e.to_string())?;
+                echoed += 1;
             }
             Ok(_) => {} // pings are answered by tungstenite; a Close is answered on the next read
-            Err(_) => return,
+            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                return Ok(echoed)
+            }
+            Err(e) => return Err(e.to_string()),
         }
     }
 }
