@@ -4,8 +4,7 @@
 //! the stream has a read timeout. Each phase here runs on a blocking socket whose timeouts are
 //! re-armed with what is left of the deadline, so a slow server costs at most the deadline.
 
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::thread;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use tungstenite::client::IntoClientRequest;
@@ -18,6 +17,7 @@ use crate::access;
 use crate::burst::BurstReader;
 use crate::classify;
 use crate::deadline::deadline_after;
+use crate::dns;
 use crate::error::{Error, HandshakeFailure, Result, Timeout};
 use crate::options::{Checked, ConnectOptions};
 use crate::proxy::Proxy;
@@ -112,14 +112,14 @@ fn connect_once(
     let tcp = match proxy {
         Some(proxy) => {
             log::debug!("tunnelling through proxy {}:{}", proxy.host, proxy.port);
-            let addresses = resolve(&proxy.host, proxy.port, deadline)?;
+            let addresses = dns::resolve(&proxy.host, proxy.port, deadline)?;
             let tcp = connect_tcp(&addresses, &proxy.host, proxy.port, deadline)?;
             let mut tcp = SharedTcp::with_deadline(tcp, deadline);
             proxy.tunnel(&mut tcp, &target.host, target.port)?;
             tcp
         }
         None => {
-            let addresses = resolve(&target.host, target.port, deadline)?;
+            let addresses = dns::resolve(&target.host, target.port, deadline)?;
             let tcp = connect_tcp(&addresses, &target.host, target.port, deadline)?;
             SharedTcp::with_deadline(tcp, deadline)
         }
@@ -139,32 +139,6 @@ fn time_left(deadline: Instant, phase: Timeout) -> Result<Duration> {
         Err(Error::Timeout(phase))
     } else {
         Ok(left)
-    }
-}
-
-/// Resolves the host. Names are resolved on a helper thread, because the system resolver has
-/// no timeout of its own; if the deadline passes first, the thread finishes alone and its
-/// answer is dropped.
-fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let (sender, receiver) = crossbeam_channel::bounded(1);
-    let name = host.to_owned();
-    thread::Builder::new()
-        .name("named-websocket-dns".into())
-        .spawn(move || {
-            let answer = (name.as_str(), port)
-                .to_socket_addrs()
-                .map(|addresses| addresses.collect::<Vec<_>>());
-            let _ = sender.send(answer);
-        })
-        .map_err(Error::Io)?;
-    match receiver.recv_deadline(deadline) {
-        Ok(Ok(addresses)) if !addresses.is_empty() => Ok(addresses),
-        Ok(Ok(_)) => Err(classify::no_address(host)),
-        Ok(Err(e)) => Err(classify::dns(host, e)),
-        Err(_) => Err(Error::Timeout(Timeout::Dns)),
     }
 }
 

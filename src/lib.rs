@@ -158,8 +158,10 @@
 //! with keepalive, an idle timeout or reconnect, until its last connection ends
 //! ([`socket_close`] waits for it to exit, except during a connect, which the worker finishes
 //! within the connect timeout and then closes); and a short-lived one per DNS lookup of a host
-//! name, which bounds the system resolver by the connect timeout. Plain blocking sockets start
-//! no thread.
+//! name, which bounds the system resolver by the connect timeout. At most 16 lookups run at
+//! once in the process: a connect that finds them all busy (a resolver that hangs) waits for
+//! one within its connect timeout, then fails with [`Timeout::Dns`]. Plain blocking sockets
+//! start no thread.
 //!
 //! # Logging
 //!
@@ -185,6 +187,7 @@ mod connect;
 mod connection;
 mod deadline;
 mod dispatch;
+mod dns;
 mod error;
 mod event;
 mod event_queue;
