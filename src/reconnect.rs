@@ -15,7 +15,9 @@ use crate::error::{Error, Result};
 /// The delay before attempt `n` is `min_delay × factor^(n-1)`, at most `max_delay`, minus a
 /// random part of up to `jitter` of it, so that many clients do not come back at the same
 /// instant. The delay keeps growing across connections that drop again quickly, and starts
-/// again from `min_delay` once a connection has stayed up for `max_delay`.
+/// again from `min_delay` once a connection has stayed up for `max_delay`. No delay is shorter
+/// than 10 ms, whatever the settings: a policy of zero delays would otherwise hammer the
+/// server with thousands of attempts a second.
 ///
 /// Never retried: `socket_close`, a refusal by the access policy, a TLS failure (an untrusted
 /// certificate stays untrusted), an HTTP 4xx answer to the upgrade, a rejected subprotocol. A
@@ -44,6 +46,9 @@ pub struct Reconnect {
     after_normal_close: bool,
 }
 
+/// The shortest delay between two attempts, whatever the policy says.
+const MIN_DELAY: Duration = Duration::from_millis(10);
+
 impl Default for Reconnect {
     fn default() -> Self {
         Reconnect {
@@ -63,7 +68,8 @@ impl Reconnect {
         Reconnect::default()
     }
 
-    /// The delay before the first attempt after a loss.
+    /// The delay before the first attempt after a loss. Delays shorter than 10 ms count as
+    /// 10 ms.
     ///
     /// Defaults to 500 ms.
     pub fn min_delay(mut self, delay: Duration) -> Self {
@@ -142,12 +148,15 @@ impl Reconnect {
         self.max_attempts.is_none_or(|max| attempt <= max)
     }
 
-    /// The delay before attempt `attempt`, with `random` in [0, 1) for the jitter.
+    /// The delay before attempt `attempt`, with `random` in [0, 1) for the jitter; never
+    /// shorter than [`MIN_DELAY`].
     pub(crate) fn delay(&self, attempt: u32, random: f64) -> Duration {
         let exponent = attempt.saturating_sub(1).min(64) as i32;
         let grown = self.min_delay.as_secs_f64() * self.factor.powi(exponent);
         let capped = grown.min(self.max_delay.as_secs_f64());
-        Duration::try_from_secs_f64(capped * (1.0 - self.jitter * random)).unwrap_or(self.max_delay)
+        let delay = Duration::try_from_secs_f64(capped * (1.0 - self.jitter * random))
+            .unwrap_or(self.max_delay);
+        delay.max(MIN_DELAY)
     }
 
     /// Whether a connection that the server closed with `code` is opened again: a normal
@@ -199,6 +208,21 @@ mod tests {
             .max_delay(Duration::MAX)
             .jitter(0.0);
         assert_eq!(forever.delay(3, 0.0), Duration::MAX);
+    }
+
+    #[test]
+    fn no_delay_is_shorter_than_the_floor() {
+        let zero = Reconnect::new()
+            .min_delay(Duration::ZERO)
+            .max_delay(Duration::ZERO);
+        assert!(zero.validate().is_ok());
+        for attempt in [1, 2, 100] {
+            assert_eq!(zero.delay(attempt, 0.99), MIN_DELAY);
+        }
+        let jittered = Reconnect::new()
+            .min_delay(Duration::from_millis(11))
+            .jitter(1.0);
+        assert_eq!(jittered.delay(1, 0.99), MIN_DELAY);
     }
 
     #[test]

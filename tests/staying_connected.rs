@@ -16,7 +16,6 @@ use tungstenite::protocol::CloseFrame;
 
 const MS: Duration = Duration::from_millis(1);
 
-/// A fast policy for tests: no jitter, short delays.
 /// Serves one connection on `listener` in a thread: sends `greeting`, then hands the socket to
 /// `then`. The listener closes when the thread ends, so the port then refuses connections.
 fn serve_once<T: Send + 'static>(
@@ -32,6 +31,7 @@ fn serve_once<T: Send + 'static>(
     })
 }
 
+/// A fast policy for tests: no jitter, short delays.
 fn quick_reconnect() -> Reconnect {
     Reconnect::new()
         .min_delay(10 * MS)
@@ -662,5 +662,42 @@ fn a_socket_that_gave_up_reconnecting_still_describes_its_last_connection() {
     let info = socket_info(&name).unwrap();
     assert_eq!(info.url, url);
     assert_eq!(info.messages_received, 1);
+    socket_close(&name).unwrap();
+}
+
+#[test]
+fn a_policy_of_zero_delays_still_waits_the_floor_between_attempts() {
+    let _serial = serial();
+    const ATTEMPTS: u32 = 20;
+    let policy = Reconnect::new()
+        .min_delay(Duration::ZERO)
+        .max_delay(Duration::ZERO)
+        .max_attempts(Some(ATTEMPTS));
+    let options = ConnectOptions::new().reconnect(policy);
+    let name = unique_name("zero-delays");
+    let url = format!("ws://127.0.0.1:{}/", closed_port());
+    let reconnecting = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&reconnecting);
+    let started = Instant::now();
+    websocket_client_connect_async_with(
+        &name,
+        move |_, event| {
+            if let Event::Reconnecting { delay, .. } = event {
+                record.lock().unwrap().push(delay);
+            }
+        },
+        &url,
+        &options,
+    )
+    .unwrap();
+    dispatch_until(|| false).unwrap(); // until it gives up
+    let elapsed = started.elapsed();
+    let delays = reconnecting.lock().unwrap().clone();
+    assert_eq!(delays.len(), ATTEMPTS as usize);
+    assert!(delays.iter().all(|delay| *delay >= 10 * MS), "{delays:?}");
+    assert!(
+        elapsed >= 10 * MS * ATTEMPTS,
+        "{ATTEMPTS} attempts in {elapsed:?}"
+    );
     socket_close(&name).unwrap();
 }
