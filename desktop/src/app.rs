@@ -1,0 +1,185 @@
+//! The window: URL field, Connect/Disconnect, status line, message log, input line and Send.
+
+use eframe::egui::{
+    self, Color32, Key, Panel, Rect, RichText, ScrollArea, TextEdit, TextStyle, Ui,
+};
+
+use crate::driver::{Driver, View};
+use crate::link::{Entry, Link, Status};
+
+/// Where the widgets the self-test clicks were drawn in the last frame (in points).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Targets {
+    pub connect: Option<Rect>,
+    pub disconnect: Option<Rect>,
+    pub input: Option<Rect>,
+    pub send: Option<Rect>,
+}
+
+pub struct DesktopApp {
+    link: Link,
+    url: String,
+    input: String,
+    input_focused: bool,
+    /// Give the input line the focus again in the next frame (after a Send).
+    refocus_input: bool,
+    targets: Targets,
+    /// Drives the UI in `--self-test` and `--demo` modes.
+    driver: Option<Driver>,
+}
+
+impl DesktopApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, url: String, driver: Option<Driver>) -> Self {
+        // Worker threads call this when events wait: it schedules a frame, whose `logic`
+        // pumps them. An idle window draws nothing until then.
+        let ctx = cc.egui_ctx.clone();
+        let link = Link::new(move || ctx.request_repaint());
+        DesktopApp {
+            link,
+            url,
+            input: String::new(),
+            input_focused: false,
+            refocus_input: false,
+            targets: Targets::default(),
+            driver,
+        }
+    }
+
+    fn send_input(&mut self) {
+        if !self.input.is_empty() && self.link.send(&self.input) {
+            self.input.clear();
+        }
+        self.refocus_input = true;
+    }
+
+    fn connection_panel(&mut self, ui: &mut Ui) {
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let status = self.link.status().clone();
+            ui.label("URL");
+            // Leave room for the two buttons on the right.
+            let width = (ui.available_width() - 190.0).max(120.0);
+            ui.add_enabled(
+                status.can_connect(),
+                TextEdit::singleline(&mut self.url)
+                    .desired_width(width)
+                    .hint_text("ws://host:port/path"),
+            );
+            let connect = ui.add_enabled(status.can_connect(), egui::Button::new("Connect"));
+            let disconnect =
+                ui.add_enabled(status.can_disconnect(), egui::Button::new("Disconnect"));
+            self.targets.connect = Some(connect.rect);
+            self.targets.disconnect = Some(disconnect.rect);
+            if connect.clicked() {
+                let url = self.url.trim().to_owned();
+                self.link.connect(&url);
+            }
+            if disconnect.clicked() {
+                self.link.disconnect();
+            }
+        });
+        ui.horizontal(|ui| {
+            let status = self.link.status();
+            ui.label("Status:");
+            ui.label(
+                RichText::new(status.to_string())
+                    .color(status_color(status))
+                    .strong(),
+            );
+        });
+        if let Some(error) = self.link.error() {
+            ui.label(RichText::new(format!("Error: {error}")).color(ERROR));
+        }
+        ui.add_space(4.0);
+    }
+
+    fn compose_panel(&mut self, ui: &mut Ui) {
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let open = *self.link.status() == Status::Open;
+            let width = (ui.available_width() - 70.0).max(120.0);
+            let input = ui.add(
+                TextEdit::singleline(&mut self.input)
+                    .desired_width(width)
+                    .hint_text("a message to send"),
+            );
+            if std::mem::take(&mut self.refocus_input) {
+                input.request_focus();
+            }
+            // A single-line edit gives up the focus on Enter: that is our "send".
+            let entered = input.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            self.input_focused = input.has_focus();
+            let send = ui.add_enabled(open && !self.input.is_empty(), egui::Button::new("Send"));
+            self.targets.input = Some(input.rect);
+            self.targets.send = Some(send.rect);
+            if send.clicked() || (entered && open) {
+                self.send_input();
+            }
+        });
+        ui.add_space(6.0);
+    }
+
+    fn log_panel(&self, ui: &mut Ui) {
+        ScrollArea::vertical()
+            .auto_shrink(false)
+            .stick_to_bottom(true)
+            .show(ui, |ui| {
+                for entry in self.link.log() {
+                    let line = match entry {
+                        Entry::Sent(text) => RichText::new(format!("→ {text}")),
+                        Entry::Received(text) => RichText::new(format!("← {text}")).color(RECEIVED),
+                        Entry::Note(text) => RichText::new(format!("· {text}")).weak(),
+                        Entry::Error(text) => RichText::new(format!("⚠ {text}")).color(ERROR),
+                    };
+                    ui.label(line.text_style(TextStyle::Monospace));
+                }
+            });
+    }
+}
+
+const RECEIVED: Color32 = Color32::from_rgb(110, 200, 120);
+const ERROR: Color32 = Color32::from_rgb(235, 100, 90);
+
+fn status_color(status: &Status) -> Color32 {
+    match status {
+        Status::Open => RECEIVED,
+        Status::Connecting | Status::Reconnecting { .. } | Status::Closing => {
+            Color32::from_rgb(230, 190, 80)
+        }
+        Status::Closed { code: 1000, .. } | Status::Idle => Color32::GRAY,
+        Status::Closed { .. } => ERROR,
+    }
+}
+
+impl eframe::App for DesktopApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // Socket callbacks run here, on the UI thread, before the frame is drawn.
+        self.link.pump();
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        Panel::top("connection").show(ui, |ui| self.connection_panel(ui));
+        Panel::bottom("compose").show(ui, |ui| self.compose_panel(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.log_panel(ui));
+        if let Some(driver) = &self.driver {
+            if driver.finished() {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            } else if driver.busy() {
+                // The driver acts between frames: keep them coming while it works.
+                ui.ctx().request_repaint();
+            }
+        }
+    }
+
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        if let Some(driver) = &mut self.driver {
+            let view = View {
+                link: &self.link,
+                input: &self.input,
+                input_focused: self.input_focused,
+                targets: &self.targets,
+            };
+            driver.frame(&view, raw_input);
+        }
+    }
+}

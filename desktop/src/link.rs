@@ -1,0 +1,259 @@
+//! The connection as the window sees it: a status, the last error and a message log, fed by
+//! the socket's events.
+//!
+//! This is the only module that talks to named-websocket. Today's asynchronous API wants a
+//! `Send + 'static` callback, so the callback only forwards each event into a channel, and
+//! [`Link::pump`] (called once per frame, on the UI thread) runs `dispatch_pending` and then
+//! applies what came through to the model. When the library gains a handler that may stay on
+//! the UI thread (`!Send`), the channel goes away and the handler updates the model directly;
+//! the rest of the app only sees [`Link`]'s methods, [`Status`] and [`Entry`].
+
+use std::fmt;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
+use std::time::Duration;
+
+use named_websocket::{
+    dispatch_pending, set_wake_hook, socket_close, socket_exist, socket_write,
+    websocket_client_connect_async_with, ConnectOptions, Event, Message, Reconnect,
+};
+
+/// Where the connection is, as the status line shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// No connection was attempted yet.
+    Idle,
+    /// The connect runs in the background.
+    Connecting,
+    /// Messages can be sent.
+    Open,
+    /// The connection was lost; a new attempt starts after `delay`.
+    Reconnecting { attempt: u32, delay: Duration },
+    /// Disconnect was clicked; the close handshake runs.
+    Closing,
+    /// The connection is over, with the close code and reason (1006: lost without a Close).
+    Closed { code: u16, reason: String },
+}
+
+impl Status {
+    /// Connect makes sense: nothing is running.
+    pub fn can_connect(&self) -> bool {
+        matches!(self, Status::Idle | Status::Closed { .. })
+    }
+
+    /// Disconnect makes sense: something is running that it would stop.
+    pub fn can_disconnect(&self) -> bool {
+        matches!(
+            self,
+            Status::Connecting | Status::Open | Status::Reconnecting { .. }
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Idle => f.write_str("not connected"),
+            Status::Connecting => f.write_str("connecting…"),
+            Status::Open => f.write_str("open"),
+            Status::Reconnecting { attempt, delay } => write!(
+                f,
+                "reconnecting (attempt {attempt} in {:.1} s)…",
+                delay.as_secs_f64()
+            ),
+            Status::Closing => f.write_str("closing…"),
+            Status::Closed { code, reason } if reason.is_empty() => {
+                write!(f, "closed with code {code}")
+            }
+            Status::Closed { code, reason } => write!(f, "closed with code {code}: {reason}"),
+        }
+    }
+}
+
+/// One line of the message log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A message we sent.
+    Sent(String),
+    /// A message the server sent.
+    Received(String),
+    /// A change of state worth a line (opened, closed, reconnecting).
+    Note(String),
+    /// An error, as the library's `Error` prints it: a sentence.
+    Error(String),
+}
+
+/// Prefix of the socket names this window uses; each Connect takes a fresh one, so that a
+/// late event of an earlier connection can be told apart and ignored.
+const NAME_PREFIX: &str = "desktop-";
+
+/// The connection and everything the window shows about it.
+pub struct Link {
+    status: Status,
+    error: Option<String>,
+    log: Vec<Entry>,
+    /// The current socket's name, once Connect was clicked.
+    name: Option<String>,
+    connects: u64,
+    events: Receiver<(String, Event)>,
+    sender: Sender<(String, Event)>,
+}
+
+impl Link {
+    /// A link with nothing connected. `wake` is called from worker threads whenever socket
+    /// events wait to be pumped: it should schedule a frame (and must be quick).
+    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Link {
+        set_wake_hook(wake);
+        let (sender, events) = mpsc::channel();
+        Link {
+            status: Status::Idle,
+            error: None,
+            log: Vec::new(),
+            name: None,
+            connects: 0,
+            events,
+            sender,
+        }
+    }
+
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    /// The last error, as a sentence; cleared by the next Connect or successful Send.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    pub fn log(&self) -> &[Entry] {
+        &self.log
+    }
+
+    /// Starts connecting in the background; the outcome arrives through [`Link::pump`].
+    pub fn connect(&mut self, url: &str) {
+        if !self.status.can_connect() {
+            return;
+        }
+        // As in WLanguage, a dead socket keeps its name until closed: free the previous one.
+        self.release_name();
+        self.connects += 1;
+        let name = format!("{NAME_PREFIX}{}", self.connects);
+        // Reconnect after an unexpected loss, so the status line can say "reconnecting".
+        let options = ConnectOptions::new().reconnect(Reconnect::new());
+        let sender = self.sender.clone();
+        let forward = move |name: &str, event: Event| {
+            // The receiver lives as long as the window; a send fails only while it closes.
+            let _ = sender.send((name.to_owned(), event));
+        };
+        self.error = None;
+        match websocket_client_connect_async_with(&name, forward, url, &options) {
+            Ok(()) => {
+                self.status = Status::Connecting;
+                self.log.push(Entry::Note(format!("connecting to {url}")));
+                self.name = Some(name);
+            }
+            Err(error) => self.fail(error.to_string()),
+        }
+    }
+
+    /// Sends a text message; it goes into the log once the library has accepted it.
+    pub fn send(&mut self, text: &str) -> bool {
+        let Some(name) = &self.name else {
+            return false;
+        };
+        match socket_write(name, text) {
+            Ok(()) => {
+                self.error = None;
+                self.log.push(Entry::Sent(text.to_owned()));
+                true
+            }
+            Err(error) => {
+                self.fail(error.to_string());
+                false
+            }
+        }
+    }
+
+    /// Starts the close handshake (code 1000); the Close event arrives through [`Link::pump`].
+    pub fn disconnect(&mut self) {
+        if !self.status.can_disconnect() {
+            return;
+        }
+        self.status = Status::Closing;
+        if let Some(name) = self.name.clone() {
+            close_in_background(name);
+        }
+    }
+
+    /// Runs the callbacks of the events that arrived (on this, the UI thread), then applies
+    /// them to the status and the log. Returns whether anything changed.
+    pub fn pump(&mut self) -> bool {
+        if let Err(error) = dispatch_pending() {
+            self.fail(error.to_string());
+        }
+        let mut changed = false;
+        while let Ok((name, event)) = self.events.try_recv() {
+            if self.name.as_deref() == Some(name.as_str()) {
+                self.apply(event);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Open { protocol } => {
+                self.status = Status::Open;
+                self.log.push(Entry::Note(match protocol {
+                    Some(protocol) => format!("open (subprotocol {protocol})"),
+                    None => "open".to_owned(),
+                }));
+            }
+            Event::Message(Message::Text(text)) => self.log.push(Entry::Received(text)),
+            Event::Message(Message::Binary(bytes)) => self.log.push(Entry::Received(format!(
+                "({} bytes of binary)",
+                bytes.len()
+            ))),
+            Event::Close { code, reason } => {
+                self.status = Status::Closed { code, reason };
+                self.log.push(Entry::Note(self.status.to_string()));
+            }
+            Event::Error(error) => self.fail(error.to_string()),
+            Event::Reconnecting { attempt, delay } => {
+                self.status = Status::Reconnecting { attempt, delay };
+                self.log.push(Entry::Note(self.status.to_string()));
+            }
+            // Event is non-exhaustive: a kind this window does not know yet gets a line.
+            other => self.log.push(Entry::Note(format!("{other:?}"))),
+        }
+    }
+
+    fn fail(&mut self, sentence: String) {
+        self.log.push(Entry::Error(sentence.clone()));
+        self.error = Some(sentence);
+    }
+
+    /// Frees the name of a finished connection (its socket exists until closed).
+    fn release_name(&mut self) {
+        if let Some(name) = self.name.take() {
+            if socket_exist(&name) {
+                close_in_background(name);
+            }
+        }
+    }
+}
+
+/// `socket_close` waits for the close handshake (up to the close timeout): run it off the UI
+/// thread so that a slow server cannot freeze the window. Its outcome shows up as the
+/// socket's Close event; an error here only means the socket was gone already.
+fn close_in_background(name: String) {
+    let for_thread = name.clone();
+    let closer = thread::Builder::new().name("close".into()).spawn(move || {
+        let _ = socket_close(&for_thread);
+    });
+    if closer.is_err() {
+        // No thread to spare: close here, at the cost of a short freeze.
+        let _ = socket_close(&name);
+    }
+}

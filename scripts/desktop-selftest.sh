@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds the desktop client (desktop/) and runs its self-test in a real window on a virtual X
+# server: the app clicks Connect, sends N messages one by one through its input line and Send
+# button, waits until each echo from its own loopback server is in the log, clicks Disconnect
+# and checks that the status says closed with code 1000. Exits with the self-test's status.
+#
+#   bash scripts/desktop-selftest.sh [N]          # N messages, default 20
+#
+# Installs Xvfb and the X11/OpenGL libraries first when missing (scripts/desktop-packages.sh).
+# DESKTOP_DEADLINE (seconds, default 120) bounds the self-test from inside; HANG_GUARD
+# (seconds, default 300) kills the app if it hangs all the same. The build runs outside both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+messages="${1:-20}"
+deadline="${DESKTOP_DEADLINE:-120}"
+guard="${HANG_GUARD:-300}"
+
+bash scripts/desktop-packages.sh
+
+started=$SECONDS
+cargo build --locked --manifest-path desktop/Cargo.toml
+echo "desktop-selftest: build took $((SECONDS - started)) s"
+app="${CARGO_TARGET_DIR:-desktop/target}/debug/named-websocket-desktop"
+
+tmp="$(mktemp -d)"
+xvfb_pid=""
+cleanup() {
+  if [ -n "$xvfb_pid" ]; then
+    kill "$xvfb_pid" 2>/dev/null || true
+    wait "$xvfb_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# -displayfd: Xvfb picks a free display itself and writes its number once it accepts clients,
+# so runs beside other X servers on this machine do not collide.
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
+xvfb_pid=$!
+for _ in $(seq 100); do
+  [ -s "$tmp/display" ] && break
+  kill -0 "$xvfb_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [ ! -s "$tmp/display" ]; then
+  echo "desktop-selftest: Xvfb did not start" >&2
+  cat "$tmp/xvfb.log" >&2
+  exit 1
+fi
+export DISPLAY=":$(head -n 1 "$tmp/display")"
+# No GPU here: Mesa's llvmpipe renders, whatever the machine has.
+export LIBGL_ALWAYS_SOFTWARE=1
+echo "desktop-selftest: Xvfb on $DISPLAY; $messages messages, deadline ${deadline} s"
+
+started=$SECONDS
+status=0
+timeout --kill-after=10 "$guard" "$app" --self-test "$messages" --deadline "$deadline" || status=$?
+echo "desktop-selftest: the self-test took $((SECONDS - started)) s, exit status $status"
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  echo "desktop-selftest: the app hung past the ${guard} s guard" >&2
+fi
+exit "$status"
