@@ -32,9 +32,6 @@ pub(crate) struct Established {
     pub(crate) response_headers: Vec<(String, String)>,
 }
 
-/// Headers not sent again after a redirect to another origin: they are for the first one.
-const CREDENTIAL_HEADERS: [header::HeaderName; 2] = [header::AUTHORIZATION, header::COOKIE];
-
 /// Connects to `target`, following redirects, all within `options.connect_timeout`, which
 /// starts once the access policy allowed the first URL.
 pub(crate) fn connect(
@@ -47,6 +44,17 @@ pub(crate) fn connect(
     let deadline = deadline_after(options.connect_timeout);
     let mut target = target;
     let mut checked = checked.clone();
+    // A user and password in the URL are sent as Basic authentication, as Node's ws does,
+    // unless the caller gave an Authorization header of its own.
+    if let Some(credentials) = target.credentials.take() {
+        let given = checked
+            .headers
+            .iter()
+            .any(|(name, _)| *name == header::AUTHORIZATION);
+        if !given {
+            checked.headers.push((header::AUTHORIZATION, credentials));
+        }
+    }
     let mut redirects_left = options.max_redirects;
     loop {
         log::debug!("connecting to {}", target.url);
@@ -76,9 +84,8 @@ pub(crate) fn connect(
                     ));
                 }
                 if cross_origin {
-                    checked
-                        .headers
-                        .retain(|(name, _)| !CREDENTIAL_HEADERS.contains(name));
+                    // Credentials are for the first origin only.
+                    checked.headers.retain(|(_, value)| !value.is_sensitive());
                 }
                 access::check(next.url.as_str(), reason)?;
                 log::debug!(

@@ -2,11 +2,12 @@
 
 use std::time::Instant;
 
+use crate::sensitive::{is_sensitive_header, REDACTED};
 use crate::state::State;
 
 /// A snapshot of a connection, from [`socket_info`](crate::socket_info) or
 /// [`Socket::info`](crate::Socket::info).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ConnectionInfo {
     /// Where the connection is in its life cycle.
@@ -40,5 +41,35 @@ impl ConnectionInfo {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Shows every field, except the values of sensitive response headers (`Set-Cookie`, ...).
+impl std::fmt::Debug for ConnectionInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<String> = self
+            .response_headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if is_sensitive_header(name, &[]) {
+                    REDACTED
+                } else {
+                    value
+                };
+                format!("{name}: {shown}")
+            })
+            .collect();
+        f.debug_struct("ConnectionInfo")
+            .field("state", &self.state)
+            .field("url", &self.url)
+            .field("protocol", &self.protocol)
+            .field("response_headers", &headers)
+            .field("messages_sent", &self.messages_sent)
+            .field("messages_received", &self.messages_received)
+            .field("bytes_sent", &self.bytes_sent)
+            .field("bytes_received", &self.bytes_received)
+            .field("connected_at", &self.connected_at)
+            .field("last_traffic", &self.last_traffic)
+            .finish()
     }
 }

@@ -169,9 +169,26 @@
 //!
 //! | level | what |
 //! |---|---|
+//! | `error` | a wake hook or access policy that panicked (the panic is caught) |
 //! | `warn` | dangerous settings in use, such as accepting invalid certificates |
 //! | `debug` | connects, redirects, closes and why a connection ended |
 //! | `trace` | every message sent and received, with its size |
+//!
+//! No line of this crate shows a
+//! password, a token or the value of a sensitive header: URLs are logged without their user
+//! and password, errors never repeat a secret. **tungstenite's own `trace` log is another
+//! matter: it prints the handshake request as sent, headers and their values included.** Keep
+//! the `tungstenite` target below `trace` wherever credentials must not reach the log
+//! (`RUST_LOG=trace,tungstenite=debug` with `env_logger`).
+//!
+//! # Secrets
+//!
+//! Header values that carry credentials (`Authorization`, `Cookie`, `X-Api-Key`, and the names
+//! marked with [`ConnectOptions::sensitive_header`]), proxy passwords, and the user and
+//! password of a `ws://user:password@host/` URL are never printed by `Debug`, `Display`, an
+//! error or a log line of this crate, and are not sent to another origin after a redirect. A
+//! URL's user and password are sent as `Authorization: Basic`, unless an `Authorization`
+//! header is given; [`Socket::url`] and [`ConnectionInfo::url`] show the URL without them.
 //!
 //! # Minimum Rust version
 //!
@@ -204,6 +221,7 @@ mod proxy;
 mod reader;
 mod reconnect;
 mod registry;
+mod sensitive;
 mod socket;
 mod state;
 mod stream;

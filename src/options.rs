@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::keepalive::Keepalive;
 use crate::proxy::Proxy;
 use crate::reconnect::Reconnect;
+use crate::sensitive::{is_sensitive_header, redact_url, REDACTED};
 use crate::tls::{Certificate, Identity, TlsSettings, TlsVersion};
 
 /// Settings for one connection, passed to the options forms of the connect functions.
@@ -35,7 +36,7 @@ pub struct ConnectOptions {
     pub(crate) write_timeout: Duration,
     pub(crate) close_timeout: Duration,
     pub(crate) protocols: String,
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers: Headers,
     pub(crate) tls: TlsSettings,
     pub(crate) max_message_size: Option<usize>,
     pub(crate) max_frame_size: Option<usize>,
@@ -43,7 +44,7 @@ pub struct ConnectOptions {
     pub(crate) max_write_buffer_size: Option<usize>,
     pub(crate) max_redirects: u32,
     pub(crate) cross_origin_redirects: bool,
-    pub(crate) proxy: Option<String>,
+    pub(crate) proxy: Option<ProxyUrl>,
     pub(crate) proxy_from_env: bool,
     pub(crate) access_reason: Option<String>,
     pub(crate) event_queue_limit: usize,
@@ -52,6 +53,45 @@ pub struct ConnectOptions {
     pub(crate) ping_timeout: Duration,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) reconnect: Option<Reconnect>,
+}
+
+/// The headers a caller added, and the names it marked as sensitive. Their `Debug` shows the
+/// names, never the value of a sensitive one.
+#[derive(Clone, Default)]
+pub(crate) struct Headers {
+    pub(crate) entries: Vec<(String, String)>,
+    pub(crate) marked: Vec<String>,
+}
+
+impl Headers {
+    fn is_sensitive(&self, name: &str) -> bool {
+        is_sensitive_header(name, &self.marked)
+    }
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_list();
+        for (name, value) in &self.entries {
+            let shown = if self.is_sensitive(name) {
+                REDACTED
+            } else {
+                value
+            };
+            list.entry(&format_args!("{name}: {shown}"));
+        }
+        list.finish()
+    }
+}
+
+/// A proxy URL as the caller gave it; its `Debug` hides the password.
+#[derive(Clone)]
+pub(crate) struct ProxyUrl(pub(crate) String);
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&redact_url(&self.0), f)
+    }
 }
 
 /// The options once checked, in the form the connect code uses.
@@ -103,7 +143,7 @@ impl Default for ConnectOptions {
             write_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(5),
             protocols: String::new(),
-            headers: Vec::new(),
+            headers: Headers::default(),
             tls: TlsSettings::default(),
             max_message_size: Some(64 << 20),
             max_frame_size: Some(16 << 20),
@@ -225,13 +265,28 @@ impl ConnectOptions {
     /// `User-Agent`, …). May be called several times; a name given twice is sent twice.
     /// Names and values are checked at connect; the headers the handshake itself needs (`Host`,
     /// `Upgrade`, `Connection`, `Sec-WebSocket-*`, `Content-Length`, `Transfer-Encoding`) are
-    /// refused (use [`protocols`](Self::protocols) for `Sec-WebSocket-Protocol`). On a redirect
-    /// to another origin, `Authorization` and `Cookie` are not sent again.
+    /// refused (use [`protocols`](Self::protocols) for `Sec-WebSocket-Protocol`). The values of
+    /// sensitive headers (see [`sensitive_header`](Self::sensitive_header)) are never printed,
+    /// and those headers are not sent again after a redirect to another origin.
     ///
     /// Defaults to none, besides `User-Agent: named-websocket/<version>` when no `User-Agent`
     /// is given.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+        self.headers
+            .entries
+            .push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Marks a header name as sensitive, like `Authorization`: its value is never printed (in
+    /// `Debug` output, errors or logs) and the header is not sent again after a redirect to
+    /// another origin. Already sensitive: `Authorization`, `Proxy-Authorization`, `Cookie`, and
+    /// every name containing `auth`, `token`, `key`, `secret`, `password`, `session`, `cookie`
+    /// or `credential` (`X-Api-Key`, `X-Auth-Token`, ...). May be called several times.
+    ///
+    /// Defaults to those names only.
+    pub fn sensitive_header(mut self, name: &str) -> Self {
+        self.headers.marked.push(name.to_owned());
         self
     }
 
@@ -289,7 +344,9 @@ impl ConnectOptions {
     }
 
     /// Whether a redirect may lead to another origin (another scheme, host or port).
-    /// `wss://` to `ws://` is never followed.
+    /// `wss://` to `ws://` is never followed. Sensitive headers (see
+    /// [`sensitive_header`](Self::sensitive_header)), and the user and password of the URL,
+    /// are not sent to the other origin.
     ///
     /// Defaults to `false`: only redirects within the same origin are followed.
     pub fn follow_cross_origin_redirects(mut self, allow: bool) -> Self {
@@ -302,13 +359,15 @@ impl ConnectOptions {
     ///
     /// Defaults to no proxy.
     pub fn proxy(mut self, url: &str) -> Self {
-        self.proxy = Some(url.to_owned());
+        self.proxy = Some(ProxyUrl(url.to_owned()));
         self
     }
 
     /// Takes the proxy from the environment when [`proxy`](Self::proxy) is not set:
     /// `https_proxy` for `wss://` and `http_proxy` for `ws://` (upper-case names too, then
-    /// `all_proxy`), except for hosts listed in `no_proxy`.
+    /// `all_proxy`), except for hosts listed in `no_proxy`. In a CGI program (`REQUEST_METHOD`
+    /// set) the upper-case `HTTP_PROXY` is ignored: a request's `Proxy:` header can set it
+    /// ("httpoxy").
     ///
     /// Defaults to `false`: the environment is ignored.
     pub fn proxy_from_env(mut self, enabled: bool) -> Self {
@@ -462,7 +521,7 @@ impl ConnectOptions {
             policy.validate()?;
         }
         let proxy = match &self.proxy {
-            Some(url) => Some(Proxy::parse(url)?),
+            Some(url) => Some(Proxy::parse(&url.0)?),
             None => None,
         };
         Ok(Checked {
@@ -473,8 +532,8 @@ impl ConnectOptions {
     }
 
     fn checked_headers(&self) -> Result<Vec<(HeaderName, HeaderValue)>> {
-        let mut headers = Vec::with_capacity(self.headers.len() + 1);
-        for (name, value) in &self.headers {
+        let mut headers = Vec::with_capacity(self.headers.entries.len() + 1);
+        for (name, value) in &self.headers.entries {
             let name = HeaderName::from_bytes(name.trim().as_bytes())
                 .map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
             if RESERVED_HEADERS.contains(&name.as_str()) {
@@ -482,9 +541,15 @@ impl ConnectOptions {
                     "header {name} is written by the WebSocket handshake and cannot be set"
                 )));
             }
-            let value = HeaderValue::from_str(value.trim()).map_err(|_| {
-                Error::invalid(format!("invalid value for header {name}: {value:?}"))
+            // The value is not repeated: it may be a secret.
+            let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
+                Error::invalid(format!(
+                    "invalid value for header {name}: a value may not hold line breaks or \
+                     other control characters"
+                ))
             })?;
+            // Never printed (the engine's logs included), never sent to another origin.
+            value.set_sensitive(self.headers.is_sensitive(name.as_str()));
             headers.push((name, value));
         }
         let user_agent = tungstenite::http::header::USER_AGENT;

@@ -4,8 +4,9 @@ use std::io::{Read, Write};
 
 use url::Url;
 
-use crate::classify;
+use crate::classify::{self, printable};
 use crate::error::{detail, Error, Result};
+use crate::sensitive::redact_url;
 use crate::target::url_host;
 
 /// An HTTP proxy that tunnels with CONNECT.
@@ -31,7 +32,9 @@ impl std::fmt::Debug for Proxy {
 impl Proxy {
     /// Parses `http://[user[:password]@]host[:port]`; the port defaults to 80.
     pub(crate) fn parse(text: &str) -> Result<Proxy> {
-        let invalid = |why: &str| Error::invalid(format!("invalid proxy URL {text:?}: {why}"));
+        // The URL is not repeated as it was given: it may hold a password.
+        let shown = redact_url(text.trim());
+        let invalid = |why: &str| Error::invalid(format!("invalid proxy URL {shown:?}: {why}"));
         // A bare "host:port", as http_proxy often holds, means http://host:port.
         let url = if text.contains("://") {
             Url::parse(text.trim())
@@ -62,20 +65,34 @@ impl Proxy {
 
     /// The proxy the environment names for this target, unless `no_proxy` excludes the host.
     pub(crate) fn from_env(tls: bool, host: &str) -> Result<Option<Proxy>> {
-        let names: &[&str] = if tls {
-            &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
-        } else {
-            &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+        Proxy::from_vars(tls, host, |name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with the environment read through `var`.
+    ///
+    /// In a CGI program (`REQUEST_METHOD` set), `HTTP_PROXY` may come from the request's
+    /// `Proxy:` header, so anyone could point the program at their proxy ("httpoxy"): it is
+    /// ignored there, as curl, Go and Python do; the lower-case name cannot come from a request.
+    fn from_vars(
+        tls: bool,
+        host: &str,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Proxy>> {
+        let cgi = var("REQUEST_METHOD").is_some();
+        let names: &[&str] = match (tls, cgi) {
+            (true, _) => &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"],
+            (false, false) => &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"],
+            (false, true) => &["http_proxy", "all_proxy", "ALL_PROXY"],
         };
         let Some(value) = names
             .iter()
-            .filter_map(|name| std::env::var(name).ok())
+            .filter_map(|name| var(name))
             .find(|value| !value.trim().is_empty())
         else {
             return Ok(None);
         };
-        let no_proxy = std::env::var("no_proxy")
-            .or_else(|_| std::env::var("NO_PROXY"))
+        let no_proxy = var("no_proxy")
+            .or_else(|| var("NO_PROXY"))
             .unwrap_or_default();
         if excluded(&no_proxy, host) {
             return Ok(None);
@@ -104,8 +121,17 @@ impl Proxy {
         tcp.write_all(request.as_bytes())
             .map_err(|e| self.io_error(e))?;
         let head = read_head(tcp).map_err(|e| self.io_error(e))?;
-        let status_line = head.lines().next().unwrap_or_default();
-        let status = status_line.split_whitespace().nth(1).unwrap_or_default();
+        // Text from the proxy, fit to print.
+        let status_line = printable(head.lines().next().unwrap_or_default());
+        let mut words = status_line.split_whitespace();
+        let version = words.next().unwrap_or_default();
+        let status = words.next().unwrap_or_default();
+        if !version.starts_with("HTTP/1.") {
+            return Err(Error::Proxy(detail(format!(
+                "proxy {}:{} did not answer in HTTP/1.x: {status_line}",
+                self.host, self.port
+            ))));
+        }
         match status {
             "200" => Ok(()),
             "407" => Err(Error::Proxy(detail(format!(
@@ -190,6 +216,36 @@ mod tests {
         for bad in ["https://p:1", "socks5://p:1", "http://", "http://p:99999"] {
             assert!(Proxy::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn errors_about_a_proxy_url_never_show_its_password() {
+        for bad in [
+            "http://al:s3cret@proxy:99999",
+            "ftp://al:s3cret@proxy:1",
+            "al:s3cret@",
+        ] {
+            let error = Proxy::parse(bad).unwrap_err().to_string();
+            assert!(!error.contains("s3cret"), "{error}");
+            assert!(error.contains("<redacted>"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_cgi_program_ignores_http_proxy_from_the_request() {
+        let vars = |cgi: bool, name: &'static str| {
+            move |key: &str| match key {
+                "REQUEST_METHOD" if cgi => Some("GET".to_owned()),
+                key if key == name => Some("http://127.0.0.1:3128".to_owned()),
+                _ => None,
+            }
+        };
+        let found = |cgi, name| Proxy::from_vars(false, "example.com", vars(cgi, name)).unwrap();
+        assert!(found(false, "HTTP_PROXY").is_some());
+        assert!(found(true, "HTTP_PROXY").is_none(), "httpoxy");
+        assert!(found(true, "http_proxy").is_some());
+        let tls = Proxy::from_vars(true, "example.com", vars(true, "HTTPS_PROXY")).unwrap();
+        assert!(tls.is_some(), "a request cannot set HTTPS_PROXY");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //!
 //! Everything here is pure, so a bad argument is reported before any network traffic.
 
+use tungstenite::http::HeaderValue;
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
@@ -9,11 +10,15 @@ use crate::error::{Error, Result};
 /// Where to connect: the parsed `ws://` or `wss://` URL and its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
+    /// The URL without its user and password: this is what is shown and logged.
     pub(crate) url: Url,
     /// The host as DNS or the TLS layer wants it: no brackets around IPv6 addresses.
     pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) tls: bool,
+    /// `Basic …` credentials from the URL's user and password (a sensitive header value: its
+    /// `Debug` does not show it).
+    pub(crate) credentials: Option<HeaderValue>,
 }
 
 impl Target {
@@ -55,7 +60,7 @@ impl Target {
         Target::from_parsed(url)
     }
 
-    pub(crate) fn from_parsed(url: Url) -> Result<Target> {
+    pub(crate) fn from_parsed(mut url: Url) -> Result<Target> {
         let tls = match url.scheme() {
             "ws" => false,
             "wss" => true,
@@ -74,13 +79,35 @@ impl Target {
             return Err(Error::invalid(format!("URL {url} has no host")));
         };
         let port = url.port().unwrap_or_else(|| default_port(tls));
+        let credentials = take_credentials(&mut url);
         Ok(Target {
             url,
             host,
             port,
             tls,
+            credentials,
         })
     }
+}
+
+/// Removes the user and password from `url`, and returns them as a `Basic` authorization value.
+fn take_credentials(url: &mut Url) -> Option<HeaderValue> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let user = decode(url.username());
+    let password = decode(url.password().unwrap_or_default());
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let token = data_encoding::BASE64.encode(format!("{user}:{password}").as_bytes());
+    let mut value = HeaderValue::from_str(&format!("Basic {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 /// The host of a URL as DNS, TLS and proxies want it: IPv6 addresses without brackets; `None`
@@ -118,6 +145,22 @@ mod tests {
 
         let t = Target::from_parts("127.0.0.1", 9001, "/x", false).unwrap();
         assert_eq!(t.url.as_str(), "ws://127.0.0.1:9001/x");
+    }
+
+    #[test]
+    fn a_user_and_password_leave_the_url_for_basic_credentials() {
+        let t = Target::from_url("ws://al%40ice:s3cret@example.com/x").unwrap();
+        assert_eq!(t.url.as_str(), "ws://example.com/x");
+        let expected = data_encoding::BASE64.encode(b"al@ice:s3cret");
+        let credentials = t.credentials.clone().unwrap();
+        assert_eq!(credentials.to_str().unwrap(), format!("Basic {expected}"));
+        assert!(credentials.is_sensitive());
+        assert!(!format!("{t:?}").contains(&expected));
+        assert!(!format!("{t:?}").contains("s3cret"));
+        assert!(Target::from_url("ws://example.com/")
+            .unwrap()
+            .credentials
+            .is_none());
     }
 
     #[test]

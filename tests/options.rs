@@ -131,15 +131,141 @@ fn cross_origin_redirects_need_permission_and_drop_credentials() {
     let options = ConnectOptions::new()
         .follow_cross_origin_redirects(true)
         .header("Authorization", "Bearer for-the-first-host-only")
+        .header("Cookie", "session=first")
+        .header("Proxy-Authorization", "Basic Zmlyc3Q6b25seQ==")
+        .header("X-Api-Key", "first-only")
+        .header("X-Tenant", "marked-first-only")
+        .sensitive_header("x-tenant")
         .header("X-Keep", "yes");
     let socket = Socket::connect_with(&redirector.ws_url("/start"), &options).unwrap();
     round_trip(&socket, "elsewhere");
     socket.close().unwrap();
     let head = target.join().remove(0).unwrap();
     assert_eq!(head.uri, "/there");
-    assert_eq!(head.header("authorization"), None);
+    for credential in [
+        "authorization",
+        "cookie",
+        "proxy-authorization",
+        "x-api-key",
+        "x-tenant",
+    ] {
+        assert_eq!(
+            head.header(credential),
+            None,
+            "{credential} went to the other origin"
+        );
+    }
     assert_eq!(head.header("x-keep"), Some("yes"));
     redirector.join();
+}
+
+#[test]
+fn a_user_and_password_in_the_url_are_sent_as_basic_auth_and_shown_nowhere() {
+    let server = ws_server_with_request(1, accept_any(), |head, ws| {
+        echo(ws);
+        head
+    });
+    let url = server
+        .ws_url("/private")
+        .replace("ws://", "ws://al%40ice:s3cret@");
+    let name = unique_name("userinfo");
+    websocket_client_connect_url(&name, &url).unwrap();
+    let info = socket_info(&name).unwrap();
+    assert_eq!(
+        info.url,
+        server.ws_url("/private"),
+        "no user-info in the URL shown"
+    );
+    assert!(!format!("{info:?}").contains("s3cret"));
+    socket_write(&name, "hi").unwrap();
+    assert_eq!(socket_read(&name).unwrap(), Message::from("hi"));
+    socket_close(&name).unwrap();
+    let head = server.join().remove(0).unwrap();
+    let expected = format!("Basic {}", data_encoding_base64("al@ice:s3cret"));
+    assert_eq!(head.header("authorization"), Some(expected.as_str()));
+}
+
+#[test]
+fn no_secret_appears_in_the_options_debug_or_in_errors() {
+    let options = ConnectOptions::new()
+        .header("Authorization", "Bearer tok-3141")
+        .header("Cookie", "session=cookie-2718")
+        .header("X-Api-Key", "key-1618")
+        .header("X-Tenant", "tenant-1414")
+        .sensitive_header("X-Tenant")
+        .header("X-Visible", "plain-value")
+        .proxy("http://al:pass-4669@127.0.0.1:3128");
+    let shown = format!("{options:?}");
+    for secret in [
+        "tok-3141",
+        "cookie-2718",
+        "key-1618",
+        "tenant-1414",
+        "pass-4669",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(
+        shown.contains("plain-value"),
+        "what is not secret is still shown"
+    );
+
+    // A malformed proxy URL or header value: the error does not echo the secret.
+    let url = "ws://127.0.0.1:1/";
+    let bad_proxy = ConnectOptions::new().proxy("http://al:pass-4669@proxy:99999");
+    let error = Socket::connect_with(url, &bad_proxy).unwrap_err();
+    assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
+    assert!(!error.to_string().contains("pass-4669"), "{error}");
+    assert!(!format!("{error:?}").contains("pass-4669"), "{error:?}");
+    let bad_value = ConnectOptions::new().header("Authorization", "Bearer tok-3141\r\nX: y");
+    let error = Socket::connect_with(url, &bad_value).unwrap_err();
+    assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
+    assert!(!error.to_string().contains("tok-3141"), "{error}");
+}
+
+#[test]
+fn sensitive_response_headers_are_not_shown_by_the_connection_info_debug() {
+    let server = ws_server_with(
+        1,
+        |_request: &Request, mut response: Response| {
+            let headers = response.headers_mut();
+            headers.insert("Set-Cookie", HeaderValue::from_static("sid=cookie-5772"));
+            headers.insert("X-Server", HeaderValue::from_static("visible"));
+            Ok(response)
+        },
+        echo,
+    );
+    let socket = Socket::connect(&server.ws_url("/")).unwrap();
+    let info = socket.info();
+    assert_eq!(info.response_header("set-cookie"), Some("sid=cookie-5772"));
+    let shown = format!("{info:?}");
+    assert!(!shown.contains("cookie-5772"), "{shown}");
+    assert!(shown.contains("visible"), "{shown}");
+    socket.close().unwrap();
+    server.join();
+}
+
+/// Standard base64 of `text`, written out so that the test does not share the library's code.
+fn data_encoding_base64(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 #[test]
