@@ -63,6 +63,8 @@ pub(crate) struct Status {
     pub(crate) close: Option<CloseInfo>,
     /// With deferred failures: the Close frame owed for a violation already reported.
     pub(crate) pending_failure: Option<CloseInfo>,
+    /// The connection ended for a reason that trying again would not cure (a TLS failure).
+    pub(crate) ended_for_good: bool,
 }
 
 /// Messages read from the engine but not returned yet, and what came after them.
@@ -95,6 +97,7 @@ impl Connection {
                 state: State::Open,
                 close: None,
                 pending_failure: None,
+                ended_for_good: false,
             }),
             open: AtomicBool::new(true),
             defer_failures: AtomicBool::new(false),

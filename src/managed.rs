@@ -96,7 +96,8 @@ impl ManagedSocket {
         options: &ConnectOptions,
         checked: Checked,
     ) -> Result<ManagedSocket> {
-        let shared = Arc::new(ManagedState::new(name, handover, phase));
+        let reconnect = options.reconnect.clone();
+        let shared = Arc::new(ManagedState::new(name, handover, phase, reconnect));
         let plan = Plan::new(target, options, checked);
         let handle = worker::spawn(Arc::clone(&shared), start, plan).map_err(Error::Io)?;
         *shared.worker.lock() = Some(handle);
@@ -117,7 +118,14 @@ impl ManagedSocket {
     }
 
     pub(crate) fn write(&self, message: Message) -> Result<()> {
-        self.shared.socket()?.write(message)
+        match self.shared.socket()?.write(message) {
+            // The write found the link broken before the worker did: the socket is already
+            // reconnecting, whatever the write saw first.
+            Err(Error::Closed(info)) if self.shared.reconnects_after_close(info.code) => {
+                Err(Error::NotOpen(State::Reconnecting))
+            }
+            result => result,
+        }
     }
 
     pub(crate) fn info(&self) -> Result<ConnectionInfo> {

@@ -11,6 +11,7 @@ use crate::event::Event;
 use crate::event_queue::EventQueue;
 use crate::handover::HandOver;
 use crate::info::ConnectionInfo;
+use crate::reconnect::Reconnect;
 use crate::socket::Socket;
 use crate::state::State;
 
@@ -22,6 +23,7 @@ pub(crate) struct ManagedState {
     /// The connection that ended most recently, for an end that comes while reconnecting.
     previous: Mutex<Option<Box<Last>>>,
     pub(crate) worker: Mutex<Option<JoinHandle<()>>>,
+    reconnect: Option<Reconnect>,
 }
 
 /// Where the worker is.
@@ -56,13 +58,42 @@ impl Last {
 }
 
 impl ManagedState {
-    pub(crate) fn new(name: &str, handover: HandOver, phase: Phase) -> ManagedState {
+    pub(crate) fn new(
+        name: &str,
+        handover: HandOver,
+        phase: Phase,
+        reconnect: Option<Reconnect>,
+    ) -> ManagedState {
         ManagedState {
             name: name.to_owned(),
             handover,
             phase: Mutex::new(phase),
             previous: Mutex::new(None),
             worker: Mutex::new(None),
+            reconnect,
+        }
+    }
+
+    /// Whether the worker will open a new connection now that `socket` has ended: the one
+    /// decision behind both the worker's next step and what the state says meanwhile.
+    pub(crate) fn reconnects_after(&self, socket: &Socket) -> bool {
+        !socket.ended_for_good() && self.reconnects_after_close(socket.close_info().code)
+    }
+
+    /// Whether a connection that ended with close code `code` is opened again.
+    pub(crate) fn reconnects_after_close(&self, code: u16) -> bool {
+        self.reconnect
+            .as_ref()
+            .is_some_and(|policy| !self.closing() && policy.retries_close(code))
+    }
+
+    /// What the state of `socket`, the worker's open connection, means for the socket: from
+    /// the moment its loss is seen until the next `Open`, the socket is reconnecting, not
+    /// closed. (The connection's state is read once: it may change meanwhile.)
+    fn state_of(&self, socket: &Socket) -> State {
+        match socket.state() {
+            State::Closed if self.reconnects_after(socket) => State::Reconnecting,
+            state => state,
         }
     }
 
@@ -92,7 +123,7 @@ impl ManagedState {
 
     pub(crate) fn state(&self) -> State {
         match &*self.phase.lock() {
-            Phase::Open(socket) => socket.state(),
+            Phase::Open(socket) => self.state_of(socket),
             Phase::Connecting { retry: false } => State::Connecting,
             Phase::Connecting { retry: true } | Phase::Waiting => State::Reconnecting,
             Phase::Ended(_) => State::Closed,
@@ -102,7 +133,10 @@ impl ManagedState {
     /// The open connection, or the error that says why there is none.
     pub(crate) fn socket(&self) -> Result<Socket> {
         match &*self.phase.lock() {
-            Phase::Open(socket) => Ok(socket.clone()),
+            Phase::Open(socket) => match self.state_of(socket) {
+                State::Reconnecting => Err(Error::NotOpen(State::Reconnecting)),
+                _ => Ok(socket.clone()),
+            },
             Phase::Ended(last) => Err(Error::Closed(Box::new(match last {
                 Some(last) => last.close.clone(),
                 None => CloseInfo::abnormal("the connection could not be opened"),

@@ -12,6 +12,7 @@ use crate::classify::{self, would_block, ReadFailure};
 use crate::connection::{Connection, ReadAhead};
 use crate::error::{Error, Result, Timeout};
 use crate::event_queue::EventQueue;
+use crate::reconnect::is_retryable;
 use crate::stream::{wait_ready, Readiness, Stream};
 use crate::wait::{IdleWait, Wait};
 
@@ -190,6 +191,9 @@ impl Connection {
                 .unwrap_or_else(|| self.mark_closed(1006, "connection closed".into())),
             ReadFailure::Lost { reason, report } => {
                 let closed = self.mark_closed(1006, reason);
+                if report.as_ref().is_some_and(|error| !is_retryable(error)) {
+                    self.status.lock().ended_for_good = true;
+                }
                 report.unwrap_or(closed)
             }
             ReadFailure::Violation {

@@ -382,10 +382,12 @@ impl Socket {
             .lock()
             .close
             .clone()
-            .unwrap_or_else(|| CloseInfo {
-                code: 1006,
-                reason: "connection closed".into(),
-            })
+            .unwrap_or_else(|| CloseInfo::abnormal("connection closed"))
+    }
+
+    /// The connection ended (or failed) for a reason that a new attempt would not cure.
+    pub(crate) fn ended_for_good(&self) -> bool {
+        self.conn.status.lock().ended_for_good
     }
 }
 

@@ -93,14 +93,7 @@ fn run(shared: &ManagedState, start: Start, plan: &Plan) {
         let opened = Instant::now();
         let ending = drive(shared, &socket, &plan.keepalive);
         shared.remember(&socket);
-        let again = !shared.closing()
-            && plan
-                .reconnect
-                .as_ref()
-                .is_some_and(|policy| match &ending.error {
-                    Some(error) => is_retryable(error),
-                    None => policy.retries_close(ending.close.code),
-                });
+        let again = shared.reconnects_after(&socket);
         if let Some(policy) = &plan.reconnect {
             if opened.elapsed() >= policy.steady_after() {
                 steps = 0;

@@ -701,3 +701,54 @@ fn a_policy_of_zero_delays_still_waits_the_floor_between_attempts() {
     );
     socket_close(&name).unwrap();
 }
+
+#[test]
+fn from_a_loss_to_the_next_open_the_state_says_reconnecting_and_writes_say_not_open() {
+    const CYCLES: usize = 10;
+    // Each connection says "hi" and is then lost without a Close frame.
+    let server = ws_server(CYCLES, |mut ws| {
+        ws.send(tungstenite::Message::text("hi")).unwrap();
+        drop(ws);
+    });
+    let name = unique_name("state-while-reconnecting");
+    let options = ConnectOptions::new().reconnect(
+        Reconnect::new()
+            .min_delay(10 * MS)
+            .max_delay(10 * MS)
+            .jitter(0.0),
+    );
+    websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+    // A status monitor polls as fast as it can while the socket loses and regains its link.
+    let done = Arc::new(AtomicBool::new(false));
+    let monitor = {
+        let (name, done) = (name.clone(), Arc::clone(&done));
+        thread::spawn(move || {
+            let mut wrong = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                match socket_state(&name) {
+                    Ok(State::Closed) => wrong.push("state Closed".to_owned()),
+                    Ok(_) => {}
+                    Err(error) => wrong.push(format!("state: {error}")),
+                }
+                match socket_write(&name, "ping?") {
+                    Ok(()) | Err(Error::NotOpen(State::Reconnecting)) => {}
+                    Err(error) => wrong.push(format!("write: {error}")),
+                }
+            }
+            wrong
+        })
+    };
+    for _ in 0..CYCLES {
+        assert_eq!(socket_read(&name).unwrap(), Message::from("hi"));
+    }
+    done.store(true, Ordering::SeqCst);
+    let wrong = monitor.join().unwrap();
+    assert!(
+        wrong.is_empty(),
+        "{} wrong answers, first: {:?}",
+        wrong.len(),
+        wrong.first()
+    );
+    socket_close(&name).unwrap();
+    server.join();
+}
