@@ -367,6 +367,12 @@ impl Socket {
         self.conn.defer_failures.store(true, Ordering::SeqCst);
     }
 
+    /// The close code of the failure owed for a violation reported earlier, if one is.
+    pub(crate) fn owed_failure_code(&self) -> Option<u16> {
+        let status = self.conn.status.lock();
+        status.pending_failure.as_ref().map(|owed| owed.code)
+    }
+
     /// Fails the connection for a violation reported earlier, if one is owed.
     pub(crate) fn fail_deferred(&self) {
         let owed = self.conn.status.lock().pending_failure.take();

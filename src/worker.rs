@@ -72,7 +72,8 @@ pub(crate) fn spawn(
         })
 }
 
-/// How a connection ended.
+/// How a connection ended: the Error still to report, if any (a violation is reported as
+/// soon as it is read), and the close.
 struct Ending {
     error: Option<Error>,
     close: CloseInfo,
@@ -222,16 +223,22 @@ fn drive(shared: &ManagedState, socket: &Socket, keepalive: &Keepalive) -> Endin
                 };
             }
             Err(error) => {
-                // A violation or a broken link. The application may still be answering the
-                // messages that came before it (as it would in blocking mode, where it reads
-                // the violation only after them): let it, then fail the connection with the
-                // matching code, wait for the peer's answer, and report.
+                // A violation or a broken link: reported at once, after the messages that came
+                // before it. The application may still be answering those (as it would in
+                // blocking mode, where it reads the violation only after them): let it, then
+                // fail the connection with the matching code and wait for the peer's answer,
+                // which may take the close timeout; the Close event follows.
+                let again = match socket.owed_failure_code() {
+                    Some(code) => shared.reconnects_after_close(code),
+                    None => shared.reconnects_after(socket),
+                };
+                shared.post(Event::Error(error), again);
                 shared.wait_until_taken();
                 socket.fail_deferred();
                 let _ = socket.close();
                 return Ending {
                     close: socket.close_info(),
-                    error: Some(error),
+                    error: None,
                 };
             }
         };

@@ -708,3 +708,61 @@ fn a_socket_whose_hook_panicked_while_nobody_dispatched_still_ends_with_close() 
     );
     socket_close(&name).unwrap();
 }
+
+#[test]
+fn a_protocol_violation_is_reported_at_once_even_when_the_peer_never_answers_the_close() {
+    let _serial = serial();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let server = ws_server(1, move |mut ws| {
+        // A frame with a reserved bit set, then silence: our Close is never answered.
+        let mut bad = Frame::message("bad", OpCode::Data(Data::Text), true);
+        bad.header_mut().rsv2 = true;
+        ws.send(tungstenite::Message::Frame(bad)).unwrap();
+        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+    });
+    let name = unique_name("async-violation-now");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    // A close timeout far past the hang guard: the Error must not wait for it.
+    let options = ConnectOptions::new().close_timeout(Duration::from_secs(600));
+    websocket_client_connect_async_with(
+        &name,
+        move |_, event| record.record(&event),
+        &server.ws_url("/"),
+        &options,
+    )
+    .unwrap();
+    let errored = {
+        let recorder = recorder.clone();
+        move || {
+            recorder
+                .seen()
+                .iter()
+                .any(|seen| matches!(seen, Seen::Error(_)))
+        }
+    };
+    let (guard_tx, guard_rx) = mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || guard_rx.recv_timeout(HANG_GUARD).is_ok());
+    dispatch_until(errored).unwrap();
+    guard_tx.send(()).unwrap();
+    assert!(
+        watchdog.join().unwrap(),
+        "the Error waited for the close handshake"
+    );
+    assert!(
+        !recorder.closed.load(Ordering::SeqCst),
+        "Close comes once the handshake ends"
+    );
+    // The peer goes away: the handshake ends, and Close follows with the violation's code.
+    release_tx.send(()).unwrap();
+    recorder.wait_closed();
+    let seen = recorder.seen();
+    assert!(
+        matches!(&seen[1], Seen::Error(e) if e.contains("protocol")),
+        "{seen:?}"
+    );
+    assert!(matches!(&seen[2], Seen::Close(1002, _)), "{seen:?}");
+    socket_close(&name).unwrap();
+    server.join();
+}
