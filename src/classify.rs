@@ -135,6 +135,43 @@ pub(crate) fn printable(text: &str) -> String {
         .collect()
 }
 
+/// What the peer's Close frame says: the code and reason to record (the reason fit to print),
+/// and the error to report when the frame itself broke the protocol.
+#[derive(Debug)]
+pub(crate) struct PeerClose {
+    pub(crate) code: u16,
+    pub(crate) reason: String,
+    pub(crate) violation: Option<Error>,
+}
+
+/// The reason tungstenite puts in place of a Close frame whose code may not be sent (below
+/// 1000, 1004-1006, 1015, 1016-2999): it answers 1002 and hands us its own frame.
+const INVALID_CODE_STAND_IN: &str = "Protocol violation";
+
+/// Reads the peer's Close frame (`None`: a frame without a code).
+pub(crate) fn peer_close(frame: Option<(u16, &str)>) -> PeerClose {
+    match frame {
+        None => PeerClose {
+            code: 1005,
+            reason: String::new(),
+            violation: None,
+        },
+        Some((1002, INVALID_CODE_STAND_IN)) => {
+            let reason = "the server's Close frame had an invalid close code";
+            PeerClose {
+                code: 1002,
+                reason: reason.to_owned(),
+                violation: Some(Error::Protocol(detail(reason))),
+            }
+        }
+        Some((code, reason)) => PeerClose {
+            code,
+            reason: printable(reason),
+            violation: None,
+        },
+    }
+}
+
 /// The size limits a connection was opened with, to name the one a message broke.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -333,6 +370,16 @@ mod tests {
             read(tungstenite::Error::ConnectionClosed, limits),
             ReadFailure::Closed
         ));
+    }
+
+    #[test]
+    fn a_peer_close_is_recorded_fit_to_print_and_an_invalid_code_is_a_violation() {
+        let close = peer_close(Some((4000, "bye\u{1b}[2J\r\nnow")));
+        assert_eq!((close.code, close.reason.as_str()), (4000, "bye [2J  now"));
+        assert!(close.violation.is_none());
+        assert_eq!(peer_close(None).code, 1005);
+        let invalid = peer_close(Some((1002, INVALID_CODE_STAND_IN)));
+        assert!(matches!(invalid.violation, Some(Error::Protocol(_))));
     }
 
     #[test]

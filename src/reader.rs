@@ -175,11 +175,9 @@ impl Connection {
                 log::debug!("{}: could not answer the Close frame: {e}", self.url);
             }
         }
-        let (code, reason) = match frame {
-            Some(frame) => (u16::from(frame.code), frame.reason.to_string()),
-            None => (1005, String::new()),
-        };
-        self.mark_closed(code, reason)
+        let close = classify::peer_close(frame.map(|f| (u16::from(f.code), f.reason.as_str())));
+        let closed = self.mark_closed(close.code, close.reason);
+        close.violation.unwrap_or(closed)
     }
 
     /// Applies what a failed read means: the connection is marked closed, or failed with the

@@ -766,3 +766,51 @@ fn a_protocol_violation_is_reported_at_once_even_when_the_peer_never_answers_the
     socket_close(&name).unwrap();
     server.join();
 }
+
+/// Sends a Close frame with code 999 (not a code anyone may send) and waits for the answer.
+fn close_with_code_999(mut ws: tungstenite::WebSocket<std::net::TcpStream>) -> Option<u16> {
+    use std::io::Write as _;
+    ws.get_mut().write_all(&[0x88, 0x02, 0x03, 0xE7]).unwrap();
+    loop {
+        match ws.read() {
+            Ok(tungstenite::Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
+            Ok(_) => {}
+            Err(_) => break None,
+        }
+    }
+}
+
+#[test]
+fn a_close_frame_with_an_invalid_code_is_a_violation_like_any_other() {
+    let _serial = serial();
+    let server = ws_server(1, close_with_code_999);
+    let name = unique_name("async-close-999");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(
+        &name,
+        move |_, event| record.record(&event),
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    recorder.wait_closed();
+    let seen = recorder.seen();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        matches!(&seen[1], Seen::Error(e) if e.contains("invalid close code")),
+        "{seen:?}"
+    );
+    assert!(matches!(&seen[2], Seen::Close(1002, _)), "{seen:?}");
+    socket_close(&name).unwrap();
+    assert_eq!(server.join().remove(0).unwrap(), Some(1002));
+
+    // Blocking mode says the same: the violation, then the closed connection.
+    let server = ws_server(1, close_with_code_999);
+    let name = unique_name("blocking-close-999");
+    websocket_client_connect_url(&name, &server.ws_url("/")).unwrap();
+    let error = socket_read(&name).unwrap_err();
+    assert!(matches!(error, Error::Protocol(_)), "{error:?}");
+    assert_eq!(socket_read(&name).unwrap_err().close_code(), Some(1002));
+    socket_close(&name).unwrap();
+    assert_eq!(server.join().remove(0).unwrap(), Some(1002));
+}

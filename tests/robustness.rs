@@ -324,3 +324,23 @@ fn an_asynchronous_socket_flooded_with_pings_by_a_peer_that_never_reads_ends_wit
     socket_close(&name).unwrap();
     server.join();
 }
+
+#[test]
+fn a_close_reason_with_control_characters_is_printed_without_them() {
+    let server = ws_server(1, |mut ws| {
+        let _ = ws.close(Some(CloseFrame {
+            code: CloseCode::from(4000),
+            reason: "bye\u{1b}[2J\r\nforged line".into(),
+        }));
+        while ws.read().is_ok() {}
+    });
+    let name = unique_name("close-reason-escapes");
+    websocket_client_connect_url(&name, &server.ws_url("/")).unwrap();
+    let error = socket_read(&name).unwrap_err();
+    assert_eq!(error.close_code(), Some(4000));
+    let text = error.to_string();
+    assert!(!text.chars().any(char::is_control), "{text:?}");
+    assert!(text.contains("forged line"), "{text}");
+    socket_close(&name).unwrap();
+    server.join();
+}
