@@ -261,6 +261,23 @@ fn upgrade(
             Err(HandshakeError::Failure(e)) => return Err(classify::handshake(e)),
         }
     };
+    // RFC 6455 §4.1: an extension the client did not offer fails the connection (we offer
+    // none; the engine does not check).
+    if let Some(extension) = response
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
+        .iter()
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).trim().to_owned())
+        .find(|value| !value.is_empty())
+    {
+        return Err(Error::Handshake(Box::new(HandshakeFailure::new(
+            None,
+            format!(
+                "the server answered with the extension {:?}, which was not offered",
+                classify::printable(&extension)
+            ),
+        ))));
+    }
     // From here on the socket is driven without blocking; readers and writers wait for
     // readiness with poll(2) instead of socket timeouts.
     let mut ws = ws;

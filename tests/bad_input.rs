@@ -1,5 +1,7 @@
 //! Every bad input gets its own typed error, and leaves the registry as it was.
 
+#![allow(clippy::result_large_err)] // tungstenite's handshake callback fixes the error type
+
 mod common;
 
 use std::io::Write as _;
@@ -449,5 +451,28 @@ fn a_server_answering_one_byte_at_a_time_cannot_stretch_the_connect_timeout() {
         took < Duration::from_secs(2),
         "the 300 ms deadline took {took:?}"
     );
+    server.join();
+}
+
+#[test]
+fn an_extension_the_client_did_not_offer_fails_the_connect_and_is_named() {
+    let server = ws_server_with(
+        1,
+        |_request: &tungstenite::handshake::server::Request,
+         mut response: tungstenite::handshake::server::Response| {
+            response.headers_mut().insert(
+                "Sec-WebSocket-Extensions",
+                tungstenite::http::HeaderValue::from_static("permessage-deflate"),
+            );
+            Ok(response)
+        },
+        |_ws| {},
+    );
+    let name = unique_name("unoffered-extension");
+    let error = websocket_client_connect_url(&name, &server.ws_url("/")).unwrap_err();
+    assert!(matches!(error, Error::Handshake(_)), "{error:?}");
+    assert!(error.to_string().contains("permessage-deflate"), "{error}");
+    assert!(error.to_string().contains("not offered"), "{error}");
+    assert!(!socket_exist(&name));
     server.join();
 }
