@@ -3,6 +3,7 @@
 //! The callback lives in a slot and is taken out while it runs, so that no lock is held during
 //! user code: a callback may call any function of the library, its own socket's included.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -20,6 +21,16 @@ pub(crate) struct CallbackSlot {
     callback: Mutex<Option<Callback>>,
     /// The socket's backlog: events count out of it once their callbacks have returned.
     backlog: Arc<Backlog>,
+    /// `socket_close` was called: from then on the callback gets only the final Close.
+    closed: AtomicBool,
+}
+
+/// What a delivery did: callbacks run, and events taken off the queue (run, or dropped
+/// because the socket was closed).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Progress {
+    pub(crate) ran: usize,
+    pub(crate) taken: usize,
 }
 
 impl std::fmt::Debug for CallbackSlot {
@@ -36,16 +47,25 @@ impl CallbackSlot {
             name: name.to_owned(),
             callback: Mutex::new(Some(callback)),
             backlog,
+            closed: AtomicBool::new(false),
         }
     }
 
-    /// Runs the callback for the events, in order, until `stop()` holds after one; counts each
-    /// in `ran`. Only the dispatcher calls it, never a worker. What a panicking callback leaves
-    /// behind stays in `events`, and the callback goes back into its slot.
+    /// `socket_close` was called: events not yet run are dropped, except the final Close.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// Runs the callback for the events, in order, until `stop()` holds after one; counts them
+    /// in `progress`. `last`: these are the socket's last events. Once the socket is closed,
+    /// events are dropped unrun, except the final Close. Only the dispatcher calls it, never a
+    /// worker. What a panicking callback leaves behind stays in `events`, and the callback
+    /// goes back into its slot.
     pub(crate) fn deliver(
         &self,
         events: &mut EventQueue,
-        ran: &mut usize,
+        last: bool,
+        progress: &mut Progress,
         stop: &mut dyn FnMut() -> bool,
     ) {
         // Counted as taken only once the callbacks have returned (or one panicked): a worker
@@ -64,9 +84,14 @@ impl CallbackSlot {
             callback: Some(callback),
         };
         while let (Some(callback), Some(event)) = (home.callback.as_mut(), events.pop()) {
-            *ran += 1;
+            progress.taken += 1;
             taken.count.events += 1;
             taken.count.bytes += event.size();
+            let is_final = last && events.is_empty();
+            if self.closed.load(Ordering::SeqCst) && !is_final {
+                continue;
+            }
+            progress.ran += 1;
             callback(&self.name, event);
             if stop() {
                 break;
@@ -128,15 +153,19 @@ mod tests {
         });
         let slot = CallbackSlot::new("slot-order", callback, Arc::clone(&backlog));
         let mut events = messages(5);
-        let mut ran = 0;
+        let mut progress = Progress::default();
         let mut calls = 0;
-        slot.deliver(&mut events, &mut ran, &mut || {
+        slot.deliver(&mut events, false, &mut progress, &mut || {
             calls += 1;
             calls == 3
         });
-        assert_eq!((ran, events.len()), (3, 2), "stopped after the third");
-        slot.deliver(&mut events, &mut ran, &mut || false);
-        assert_eq!(ran, 5);
+        assert_eq!(
+            (progress.ran, events.len()),
+            (3, 2),
+            "stopped after the third"
+        );
+        slot.deliver(&mut events, false, &mut progress, &mut || false);
+        assert_eq!(progress.ran, 5);
         let order: Vec<_> = received.try_iter().flatten().collect();
         assert_eq!(order, [0, 1, 2, 3, 4]);
         assert_eq!(
@@ -144,6 +173,27 @@ mod tests {
             10,
             "all five were counted out"
         );
+    }
+
+    #[test]
+    fn once_closed_only_the_final_close_is_run() {
+        let backlog = Arc::new(Backlog::new(10, usize::MAX));
+        let mut events = messages(3);
+        events.push(Event::Close {
+            code: 1000,
+            reason: String::new(),
+        });
+        assert_eq!(backlog.admit(&mut messages(4)).len(), 4);
+        let (seen, received) = mpsc::channel();
+        let callback: Callback = Box::new(move |_: &str, event: Event| {
+            let _ = seen.send(matches!(event, Event::Close { .. }));
+        });
+        let slot = CallbackSlot::new("slot-closed", callback, Arc::clone(&backlog));
+        slot.close();
+        let mut progress = Progress::default();
+        slot.deliver(&mut events, true, &mut progress, &mut || false);
+        assert_eq!((progress.ran, progress.taken), (1, 4));
+        assert_eq!(received.try_iter().collect::<Vec<_>>(), [true]);
     }
 
     #[test]
@@ -159,14 +209,18 @@ mod tests {
         });
         let slot = CallbackSlot::new("slot-panic", callback, Arc::clone(&backlog));
         let mut events = messages(3);
-        let mut ran = 0;
+        let mut progress = Progress::default();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            slot.deliver(&mut events, &mut ran, &mut || false)
+            slot.deliver(&mut events, false, &mut progress, &mut || false)
         }));
         assert!(result.is_err());
-        assert_eq!((ran, events.len()), (1, 2), "the rest is left for later");
-        slot.deliver(&mut events, &mut ran, &mut || false);
-        assert_eq!(ran, 3, "the callback is home again");
+        assert_eq!(
+            (progress.ran, events.len()),
+            (1, 2),
+            "the rest is left for later"
+        );
+        slot.deliver(&mut events, false, &mut progress, &mut || false);
+        assert_eq!(progress.ran, 3, "the callback is home again");
         assert_eq!(
             backlog.admit(&mut messages(3)).len(),
             3,

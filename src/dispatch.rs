@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
 
-use crate::callback::CallbackSlot;
+use crate::callback::{CallbackSlot, Progress};
 use crate::error::{Error, Result};
 use crate::event_queue::EventQueue;
 use crate::user_code::run_hook;
@@ -353,19 +353,23 @@ fn wake() {
 fn run(delivery: Delivery, stop: &mut dyn FnMut() -> bool) -> usize {
     let mut batch = Batch {
         delivery: Some(delivery),
-        ran: 0,
+        progress: Progress::default(),
     };
     if let Some(delivery) = batch.delivery.as_mut() {
-        let Delivery { target, events, .. } = delivery;
-        target.deliver(events, &mut batch.ran, stop);
+        let Delivery {
+            target,
+            events,
+            last,
+        } = delivery;
+        target.deliver(events, *last, &mut batch.progress, stop);
     }
-    batch.ran
+    batch.progress.ran
 }
 
 /// Settles the counts for a delivery once its callbacks ran, even during a panic.
 struct Batch {
     delivery: Option<Delivery>,
-    ran: usize,
+    progress: Progress,
 }
 
 impl Drop for Batch {
@@ -375,12 +379,16 @@ impl Drop for Batch {
         };
         if delivery.events.is_empty() {
             // Its events all ran (or it was an end mark, counted as one).
-            QUEUE.pending.fetch_sub(self.ran.max(1), Ordering::SeqCst);
+            QUEUE
+                .pending
+                .fetch_sub(self.progress.taken.max(1), Ordering::SeqCst);
             if delivery.last {
                 QUEUE.live.fetch_sub(1, Ordering::SeqCst);
             }
         } else {
-            QUEUE.pending.fetch_sub(self.ran, Ordering::SeqCst);
+            QUEUE
+                .pending
+                .fetch_sub(self.progress.taken, Ordering::SeqCst);
             QUEUE.front.lock().push_front(delivery);
         }
     }

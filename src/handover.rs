@@ -126,6 +126,15 @@ impl HandOver {
         }
     }
 
+    /// `socket_close` was called: nobody waits for room any more, and a callback gets nothing
+    /// but the final Close.
+    pub(crate) fn close(&self) {
+        self.backlog.close();
+        if let Sink::Callback(slot) = &self.sink {
+            slot.close();
+        }
+    }
+
     /// Ends a blocking socket's inbox now with `close`, for `socket_close` during a connect:
     /// blocked readers learn of the close now, not when that connect gives up.
     pub(crate) fn end_inbox(&self, close: CloseInfo) {

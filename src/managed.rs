@@ -158,7 +158,7 @@ impl ManagedSocket {
     /// while it opens a connection: then it closes what it opens and ends by itself, within
     /// the connect timeout.
     pub(crate) fn close(&self, code: u16, reason: &str) -> Result<()> {
-        self.shared.handover.backlog().close();
+        self.shared.handover.close();
         let Some(open) = self.shared.open_or_idle() else {
             // The worker is inside a connect: it closes what it opens and ends by itself.
             self.shared.handover.end_inbox(CloseInfo {

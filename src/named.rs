@@ -454,7 +454,9 @@ pub fn socket_try_read(name: &str) -> Result<Option<Message>> {
 ///
 /// Sends a Close frame, waits for the server's answer up to the close timeout (5 seconds by
 /// default), then shuts the TCP connection. Messages that arrive after the call are dropped:
-/// read what you expect before closing. A thread blocked in [`socket_read`] on this socket
+/// read what you expect before closing. For an asynchronous socket, once this returns (even
+/// when called from its own callback) its callback gets nothing but its final
+/// [`Event::Close`]: events already queued are dropped unrun. A thread blocked in [`socket_read`] on this socket
 /// wakes up with [`Error::Closed`]. The name is free when this returns. Closing a name whose
 /// connect is still running in another thread frees the name at once; that connect then
 /// fails with [`Error::Closed`].

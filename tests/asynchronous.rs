@@ -814,3 +814,50 @@ fn a_close_frame_with_an_invalid_code_is_a_violation_like_any_other() {
     socket_close(&name).unwrap();
     assert_eq!(server.join().remove(0).unwrap(), Some(1002));
 }
+
+#[test]
+fn after_socket_close_returns_in_a_callback_only_the_final_close_follows() {
+    let _serial = serial();
+    const MESSAGES: usize = 200;
+    let server = ws_server(1, |mut ws| {
+        for i in 0..MESSAGES {
+            if ws.send(tungstenite::Message::text(i.to_string())).is_err() {
+                break;
+            }
+        }
+        while ws.read().is_ok() {}
+    });
+    let name = unique_name("async-close-then-silence");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    let closed = Arc::new(AtomicBool::new(false));
+    let closed_in_callback = Arc::clone(&closed);
+    let after_close = Arc::new(Mutex::new(Vec::new()));
+    let late = Arc::clone(&after_close);
+    // A small queue: the worker holds back messages while the application has not taken them.
+    let options = ConnectOptions::new().event_queue_limit(8);
+    websocket_client_connect_async_with(
+        &name,
+        move |name, event| {
+            if closed_in_callback.load(Ordering::SeqCst) {
+                late.lock().unwrap().push(Seen::from(&event));
+            }
+            record.record(&event);
+            if let Event::Message(_) = event {
+                if !closed_in_callback.swap(true, Ordering::SeqCst) {
+                    socket_close(name).unwrap();
+                }
+            }
+        },
+        &server.ws_url("/"),
+        &options,
+    )
+    .unwrap();
+    recorder.wait_closed();
+    assert_eq!(
+        *after_close.lock().unwrap(),
+        [Seen::Close(1000, String::new())],
+        "after socket_close, nothing but the final Close"
+    );
+    server.join();
+}
