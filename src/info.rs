@@ -21,7 +21,10 @@ pub struct ConnectionInfo {
     pub response_headers: Vec<(String, String)>,
     /// Messages written (complete frames handed to the operating system).
     pub messages_sent: u64,
-    /// Messages read (returned by a read or delivered to a callback).
+    /// Messages received from the network on this connection: complete messages read from
+    /// the socket, including those read ahead that a read has not returned yet or that wait
+    /// for dispatch (a worker reads ahead of the application). What the application has taken
+    /// is what it counts itself; this tells whether the peer is sending.
     pub messages_received: u64,
     /// Bytes sent since the TCP connection opened: handshake, frames and control frames (for
     /// `wss://`, before encryption).

@@ -861,3 +861,45 @@ fn after_socket_close_returns_in_a_callback_only_the_final_close_follows() {
     );
     server.join();
 }
+
+#[test]
+fn messages_received_counts_what_came_from_the_network_before_it_is_dispatched() {
+    let _serial = serial();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let server = ws_server(1, move |mut ws| {
+        for text in ["one", "two", "three"] {
+            ws.send(tungstenite::Message::text(text)).unwrap();
+        }
+        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+    });
+    let name = unique_name("async-received-count");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(
+        &name,
+        move |_, event| record.record(&event),
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    // Nobody dispatches: the worker reads the three messages all the same.
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    loop {
+        match socket_info(&name) {
+            Ok(info) if info.messages_received == 3 => break,
+            _ => {
+                assert!(std::time::Instant::now() < deadline, "hang guard");
+                thread::yield_now();
+            }
+        }
+    }
+    assert_eq!(
+        pending_events(),
+        4,
+        "Open and the three messages wait for dispatch"
+    );
+    release_tx.send(()).unwrap();
+    recorder.wait_closed();
+    socket_close(&name).unwrap();
+    server.join();
+}
