@@ -82,11 +82,22 @@ impl Identity {
     /// (`-----BEGIN PRIVATE KEY-----`).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when either is malformed or the key is not PKCS#8.
+    /// [`Error::InvalidArgument`] when either is malformed, the key is not PKCS#8, or the key
+    /// does not belong to the certificate.
     pub fn from_pem(certificate: &[u8], key: &[u8]) -> Result<Identity> {
-        native_tls::Identity::from_pkcs8(certificate, key)
-            .map(|inner| Identity { inner })
-            .map_err(|e| Error::invalid(format!("not a PEM certificate and PKCS#8 key: {e}")))
+        let inner = native_tls::Identity::from_pkcs8(certificate, key)
+            .map_err(|e| Error::invalid(format!("not a PEM certificate and PKCS#8 key: {e}")))?;
+        // Setting the identity up for TLS checks that the key belongs to the certificate: a
+        // mismatch is reported here, not at the first connect.
+        native_tls::TlsConnector::builder()
+            .identity(inner.clone())
+            .build()
+            .map_err(|e| {
+                Error::invalid(format!(
+                    "the private key does not belong to the certificate: {e}"
+                ))
+            })?;
+        Ok(Identity { inner })
     }
 }
 

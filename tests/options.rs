@@ -326,6 +326,16 @@ fn malformed_identities_are_invalid_arguments() {
 }
 
 #[test]
+fn a_key_that_does_not_match_its_certificate_is_refused_when_the_identity_is_made() {
+    let client = client_certificate();
+    let stranger = client_certificate();
+    let error =
+        Identity::from_pem(client.cert_pem.as_bytes(), stranger.key_pem.as_bytes()).unwrap_err();
+    assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
+    assert!(error.to_string().contains("does not belong"), "{error}");
+}
+
+#[test]
 fn a_minimum_tls_version_refuses_an_older_server() {
     let fixture = tls_fixture();
     let server = tls12_ws_server(&fixture, 2, echo);
@@ -559,4 +569,33 @@ fn connection_info_reports_the_handshake_and_the_traffic() {
     socket_close(&name).unwrap();
     assert!(matches!(socket_info(&name), Err(Error::NotFound(_))));
     server.join();
+}
+
+#[test]
+fn a_proxy_answer_that_is_not_http_is_refused_and_printed_clean() {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let fake_proxy = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(HANG_GUARD)).unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && tcp.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        tcp.write_all(b"JUNK 200 \x1b[31mtunnel open\r\n\r\n")
+            .unwrap();
+        // Held until the client gives up.
+        let _ = tcp.read(&mut byte);
+    });
+    let options = ConnectOptions::new()
+        .proxy(&format!("http://127.0.0.1:{port}"))
+        .connect_timeout(std::time::Duration::from_secs(5));
+    let error = Socket::connect_with("ws://127.0.0.1:9/", &options).unwrap_err();
+    assert!(matches!(error, Error::Proxy(_)), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("did not answer in HTTP/1.x"), "{text}");
+    assert!(!text.chars().any(char::is_control), "{text:?}");
+    fake_proxy.join().unwrap();
 }
