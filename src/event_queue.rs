@@ -23,7 +23,7 @@ const COMPACT_AFTER: usize = 64 * 1024;
 
 /// An emptied queue keeps buffers up to this size for the next messages, while messages keep
 /// coming; larger ones (left by a burst of large messages) are given back.
-const KEEP_CAPACITY: usize = 32 * 1024;
+const KEEP_CAPACITY: usize = 64 * 1024;
 
 /// What an empty queue keeps once its reader has waited a while (see [`crate::wait`]): an idle
 /// socket stays small.
@@ -175,6 +175,11 @@ impl EventQueue {
         };
         self.clear_buffers();
         out
+    }
+
+    /// Bytes of the packed messages waiting in the queue.
+    pub(crate) fn packed_bytes(&self) -> usize {
+        (self.text.len() - self.text_taken) + (self.binary.len() - self.binary_taken)
     }
 
     /// Bytes of all the messages in the queue.
@@ -380,6 +385,21 @@ mod tests {
         all.push(Event::Message("a".into()));
         let taken = all.split_front(1);
         assert_eq!((taken.len(), all.len()), (1, 0));
+    }
+
+    #[test]
+    fn packed_bytes_count_what_waits_and_message_bytes_everything() {
+        let mut queue = EventQueue::default();
+        queue.push(Event::Message(vec![1u8; 100].into()));
+        queue.push(Event::Message("é".repeat(50).into()));
+        queue.push(Event::Message(vec![1u8; PACK_LIMIT + 1].into()));
+        queue.push(Event::Open { protocol: None });
+        assert_eq!(queue.packed_bytes(), 200, "the large one is not packed");
+        assert_eq!(queue.message_bytes(), 200 + PACK_LIMIT + 1);
+        assert!(queue.pop_message().is_some());
+        assert_eq!(queue.packed_bytes(), 100);
+        let (front, bytes) = queue.split_within(10, 50);
+        assert_eq!((front.len(), bytes), (1, 100), "the first is always taken");
     }
 
     #[test]

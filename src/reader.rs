@@ -16,6 +16,10 @@ use crate::reconnect::is_retryable;
 use crate::stream::{wait_ready, Readiness, Stream};
 use crate::wait::{IdleWait, Wait};
 
+/// A gathering reader hands over once this many packed bytes wait: the copy it hands over
+/// then stays small enough to be cheap to allocate and to stay in the processor's cache.
+const GATHER_BYTES: usize = 32 * 1024;
+
 /// The most messages one lock of the engine reads ahead.
 const READ_AHEAD: usize = 64;
 
@@ -84,8 +88,11 @@ impl Connection {
                 continue;
             }
             // A full read-ahead (no stop, nothing would block) means more may be waiting.
-            gathering =
-                filled && failure.is_none() && turn.stop.is_none() && turn.messages.len() < gather;
+            gathering = filled
+                && failure.is_none()
+                && turn.stop.is_none()
+                && turn.messages.len() < gather
+                && turn.messages.packed_bytes() < GATHER_BYTES;
             match failure {
                 Some(e) if !would_block(&e) => turn.failure = Some(e),
                 // Nothing more has arrived: hand over what is queued (a gathering read may
@@ -140,6 +147,9 @@ impl Connection {
         let before = turn.messages.len();
         let mut outcome = (false, None);
         for _ in 0..READ_AHEAD {
+            if turn.messages.packed_bytes() >= GATHER_BYTES {
+                break;
+            }
             match ws.read() {
                 Ok(tungstenite::Message::Close(frame)) => {
                     // Recorded before `ws` is released: a writer that then fails to send must
