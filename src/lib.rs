@@ -99,8 +99,9 @@
 //! [`Error::WrongMode`]: its messages go to the callback.
 //!
 //! If the application stops pumping, memory stays bounded: past
-//! [`ConnectOptions::event_queue_limit`] events waiting for a socket, its worker stops reading,
-//! and TCP flow control slows the server. No event is dropped.
+//! [`ConnectOptions::event_queue_limit`] events, or [`ConnectOptions::event_queue_bytes`] bytes
+//! of messages, waiting for a socket, its worker stops reading, and TCP flow control slows the
+//! server. No event is dropped.
 //!
 //! # Staying connected
 //!
