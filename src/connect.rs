@@ -23,6 +23,7 @@ use crate::options::{Checked, ConnectOptions};
 use crate::proxy::Proxy;
 use crate::stream::{SharedTcp, Stream};
 use crate::target::Target;
+use crate::tls::{server_hello_version, TlsVersion};
 
 /// A connection whose upgrade succeeded, before it is wrapped into a socket.
 pub(crate) struct Established {
@@ -30,6 +31,9 @@ pub(crate) struct Established {
     pub(crate) url: Url,
     pub(crate) protocol: Option<String>,
     pub(crate) response_headers: Vec<(String, String)>,
+    pub(crate) peer_addr: Option<SocketAddr>,
+    pub(crate) local_addr: Option<SocketAddr>,
+    pub(crate) tls_version: Option<TlsVersion>,
 }
 
 /// Connects to `target`, following redirects, all within `options.connect_timeout`, which
@@ -131,12 +135,24 @@ fn connect_once(
             SharedTcp::with_deadline(tcp, deadline)
         }
     };
-    let stream = if target.tls {
-        Stream::tls(handshake_tls(tcp, &target.host, options, deadline)?)
+    let peer_addr = tcp.tcp().peer_addr().ok();
+    let local_addr = tcp.tcp().local_addr().ok();
+    let (stream, tls_version) = if target.tls {
+        let (tls, version) = handshake_tls(tcp, &target.host, options, deadline)?;
+        (Stream::tls(tls), version)
     } else {
-        Stream::plain(tcp)
+        (Stream::plain(tcp), None)
     };
-    upgrade(stream, target, options, checked, deadline)
+    let attempt = upgrade(stream, target, options, checked, deadline)?;
+    Ok(match attempt {
+        Attempt::Open(mut established) => {
+            established.peer_addr = peer_addr;
+            established.local_addr = local_addr;
+            established.tls_version = tls_version;
+            Attempt::Open(established)
+        }
+        redirect => redirect,
+    })
 }
 
 /// What is left of the deadline, or a timeout of `phase` when nothing is.
@@ -195,18 +211,27 @@ fn list(addresses: &[SocketAddr]) -> String {
     texts.join(", ")
 }
 
+/// The TLS handshake; returns the stream and the TLS version the server chose, when its
+/// hello could be read for it.
 fn handshake_tls(
-    tcp: SharedTcp,
+    mut tcp: SharedTcp,
     host: &str,
     options: &ConnectOptions,
     deadline: Instant,
-) -> Result<native_tls::TlsStream<BurstReader<SharedTcp>>> {
+) -> Result<(
+    native_tls::TlsStream<BurstReader<SharedTcp>>,
+    Option<TlsVersion>,
+)> {
     let connector = options.tls.connector()?;
+    tcp.keep_first_bytes();
     // The socket arms what is left of the deadline before each read and write.
     let mut attempt = connector.connect(host, BurstReader::new(tcp));
     loop {
         match attempt {
-            Ok(stream) => return Ok(stream),
+            Ok(mut stream) => {
+                let hello = stream.get_mut().get_mut().take_first_bytes();
+                return Ok((stream, server_hello_version(&hello)));
+            }
             Err(native_tls::HandshakeError::Failure(e)) => return Err(classify::tls_handshake(e)),
             // A socket timeout surfaces as WouldBlock: go on while the deadline allows.
             Err(native_tls::HandshakeError::WouldBlock(mid)) => {
@@ -300,6 +325,9 @@ fn upgrade(
         url: target.url.clone(),
         protocol,
         response_headers,
+        peer_addr: None,
+        local_addr: None,
+        tls_version: None,
     })))
 }
 

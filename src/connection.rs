@@ -13,6 +13,7 @@
 
 use std::io;
 use std::net::Shutdown;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -29,8 +30,10 @@ use crate::error::{CloseInfo, Error, Result, Timeout};
 use crate::event_queue::EventQueue;
 use crate::message::Message;
 use crate::options::ConnectOptions;
+use crate::ping::Pings;
 use crate::state::State;
 use crate::stream::{wait_ready, Readiness, SharedTcp, Stream};
+use crate::tls::TlsVersion;
 
 pub(crate) struct Connection {
     pub(crate) ws: Mutex<WebSocket<Stream>>,
@@ -46,6 +49,11 @@ pub(crate) struct Connection {
     pub(crate) protocol: Option<String>,
     pub(crate) response_headers: Vec<(String, String)>,
     pub(crate) connected_at: Instant,
+    pub(crate) peer_addr: Option<SocketAddr>,
+    pub(crate) local_addr: Option<SocketAddr>,
+    pub(crate) tls_version: Option<TlsVersion>,
+    /// Pings sent and their answers.
+    pub(crate) pings: Pings,
     pub(crate) messages_sent: AtomicU64,
     pub(crate) messages_received: AtomicU64,
     /// Set for asynchronous sockets, whose worker reads ahead of the application: a protocol
@@ -88,6 +96,9 @@ impl Connection {
             url,
             protocol,
             response_headers,
+            peer_addr,
+            local_addr,
+            tls_version,
         } = established;
         let tcp = ws.get_ref().shared().clone();
         Connection {
@@ -106,6 +117,10 @@ impl Connection {
             protocol,
             response_headers,
             connected_at: Instant::now(),
+            peer_addr,
+            local_addr,
+            tls_version,
+            pings: Pings::default(),
             messages_sent: AtomicU64::new(0),
             messages_received: AtomicU64::new(0),
             write_timeout: options.write_timeout,
@@ -255,6 +270,27 @@ impl Connection {
                 .unwrap_or_else(|| Error::lost("connection closed")),
             WriteFailure::PeerGone(kind) => self.peer_gone(kind),
             WriteFailure::Failed(error) => error,
+        }
+    }
+
+    /// Sends a ping carrying its number; what does not go out now goes with the next read or
+    /// write. Returns the ping's number and when it was sent.
+    pub(crate) fn send_ping(&self) -> Result<(u64, Instant)> {
+        if let Some(error) = self.closed_error() {
+            return Err(error);
+        }
+        let (number, payload, sent) = self.pings.start();
+        let mut ws = self.ws();
+        let result = ws
+            .write(tungstenite::Message::Ping(payload.to_vec().into()))
+            .and_then(|()| ws.flush());
+        match result {
+            Ok(()) => Ok((number, sent)),
+            Err(e) if would_block(&e) => Ok((number, sent)),
+            Err(e) => {
+                drop(ws);
+                Err(self.write_error(e))
+            }
         }
     }
 

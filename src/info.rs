@@ -1,12 +1,19 @@
 //! What a caller can learn about a connection: where it goes, what it negotiated, its traffic.
 
-use std::time::Instant;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
+use crate::error::CloseInfo;
 use crate::sensitive::{is_sensitive_header, REDACTED};
 use crate::state::State;
+use crate::tls::TlsVersion;
 
 /// A snapshot of a connection, from [`socket_info`](crate::socket_info) or
 /// [`Socket::info`](crate::Socket::info).
+///
+/// [`socket_info`](crate::socket_info) answers in every state: while a socket connects for
+/// the first time only `state` and `url` are known; while it reconnects, the other fields
+/// describe the connection that was lost.
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ConnectionInfo {
@@ -31,13 +38,47 @@ pub struct ConnectionInfo {
     pub bytes_sent: u64,
     /// Bytes received since the TCP connection opened, counted the same way.
     pub bytes_received: u64,
-    /// When the WebSocket handshake completed.
-    pub connected_at: Instant,
-    /// When bytes last went out or came in.
-    pub last_traffic: Instant,
+    /// When the WebSocket handshake completed; `None` before the first connection.
+    pub connected_at: Option<Instant>,
+    /// When bytes last went out or came in; `None` before the first connection.
+    pub last_traffic: Option<Instant>,
+    /// The address of the TCP peer (WLanguage's `SocketClientInfo`): the server, or the HTTP
+    /// proxy when the connection goes through one.
+    pub peer_addr: Option<SocketAddr>,
+    /// The local address of the TCP connection.
+    pub local_addr: Option<SocketAddr>,
+    /// The TLS version in use, for `wss://`; `None` for `ws://` (or when the server's answer
+    /// could not be read for it).
+    pub tls_version: Option<TlsVersion>,
+    /// How the connection ended, once it is closing or closed: the close code and reason.
+    pub close: Option<CloseInfo>,
+    /// The round trip of the last ping answered (a keepalive ping or
+    /// [`socket_ping`](crate::socket_ping)).
+    pub round_trip: Option<Duration>,
 }
 
 impl ConnectionInfo {
+    /// What is known of a socket that has no connection yet: its state and where it goes.
+    pub(crate) fn not_connected(state: State, url: &str) -> ConnectionInfo {
+        ConnectionInfo {
+            state,
+            url: url.to_owned(),
+            protocol: None,
+            response_headers: Vec::new(),
+            messages_sent: 0,
+            messages_received: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            connected_at: None,
+            last_traffic: None,
+            peer_addr: None,
+            local_addr: None,
+            tls_version: None,
+            close: None,
+            round_trip: None,
+        }
+    }
+
     /// The value of the first response header with this name (case-insensitive).
     pub fn response_header(&self, name: &str) -> Option<&str> {
         self.response_headers
@@ -73,6 +114,11 @@ impl std::fmt::Debug for ConnectionInfo {
             .field("bytes_received", &self.bytes_received)
             .field("connected_at", &self.connected_at)
             .field("last_traffic", &self.last_traffic)
+            .field("peer_addr", &self.peer_addr)
+            .field("local_addr", &self.local_addr)
+            .field("tls_version", &self.tls_version)
+            .field("close", &self.close)
+            .field("round_trip", &self.round_trip)
             .finish()
     }
 }

@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, Weak};
 use std::thread;
+use std::time::Duration;
 
 use crate::callback::Callback;
 use crate::dispatch;
@@ -97,7 +98,8 @@ impl ManagedSocket {
         checked: Checked,
     ) -> Result<ManagedSocket> {
         let reconnect = options.reconnect.clone();
-        let shared = Arc::new(ManagedState::new(name, handover, phase, reconnect));
+        let url = target.url.as_str().to_owned();
+        let shared = Arc::new(ManagedState::new(name, &url, handover, phase, reconnect));
         let plan = Plan::new(target, options, checked);
         let handle = worker::spawn(Arc::clone(&shared), start, plan).map_err(Error::Io)?;
         *shared.worker.lock() = Some(handle);
@@ -128,11 +130,14 @@ impl ManagedSocket {
         }
     }
 
-    pub(crate) fn info(&self) -> Result<ConnectionInfo> {
-        match self.shared.last_info() {
-            Some(info) => Ok(info),
-            None => Ok(self.shared.socket()?.info()),
-        }
+    /// What is known of the socket, in every state.
+    pub(crate) fn info(&self) -> ConnectionInfo {
+        self.shared.info()
+    }
+
+    /// Sends a ping on the open connection and waits for the answer, which the worker reads.
+    pub(crate) fn ping(&self, timeout: Duration) -> Result<Duration> {
+        self.shared.socket()?.ping_read_by_another(timeout)
     }
 
     pub(crate) fn protocol(&self) -> Result<Option<String>> {

@@ -18,6 +18,9 @@ use crate::state::State;
 #[derive(Debug)]
 pub(crate) struct ManagedState {
     pub(crate) name: String,
+    /// Where the socket connects (without user and password), for what is known before a
+    /// connection is open.
+    url: String,
     pub(crate) handover: HandOver,
     phase: Mutex<Phase>,
     /// The connection that ended most recently, for an end that comes while reconnecting.
@@ -60,12 +63,14 @@ impl Last {
 impl ManagedState {
     pub(crate) fn new(
         name: &str,
+        url: &str,
         handover: HandOver,
         phase: Phase,
         reconnect: Option<Reconnect>,
     ) -> ManagedState {
         ManagedState {
             name: name.to_owned(),
+            url: url.to_owned(),
             handover,
             phase: Mutex::new(phase),
             previous: Mutex::new(None),
@@ -144,6 +149,39 @@ impl ManagedState {
             Phase::Connecting { retry: false } => Err(Error::NotOpen(State::Connecting)),
             Phase::Connecting { retry: true } | Phase::Waiting => {
                 Err(Error::NotOpen(State::Reconnecting))
+            }
+        }
+    }
+
+    /// What is known of the socket in every state: the open connection; the one that was lost,
+    /// while reconnecting; the last one, once ended; where it goes, before any.
+    pub(crate) fn info(&self) -> ConnectionInfo {
+        let phase = self.phase.lock();
+        match &*phase {
+            Phase::Open(socket) => {
+                let mut info = socket.info();
+                info.state = self.state_of(socket);
+                info
+            }
+            Phase::Ended(Some(last)) => last.info.clone(),
+            Phase::Ended(None) => {
+                let mut info = ConnectionInfo::not_connected(State::Closed, &self.url);
+                info.close = Some(CloseInfo::abnormal("the connection could not be opened"));
+                info
+            }
+            Phase::Connecting { retry: false } => {
+                ConnectionInfo::not_connected(State::Connecting, &self.url)
+            }
+            Phase::Connecting { retry: true } | Phase::Waiting => {
+                match self.previous.lock().as_ref() {
+                    Some(previous) => {
+                        let mut info = previous.info.clone();
+                        info.state = State::Reconnecting;
+                        info.close.get_or_insert_with(|| previous.close.clone());
+                        info
+                    }
+                    None => ConnectionInfo::not_connected(State::Reconnecting, &self.url),
+                }
             }
         }
     }

@@ -147,7 +147,7 @@ fn connect_parts(
 
 fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result<()> {
     let checked = options.validate()?;
-    let reservation = registry::reserve(name)?;
+    let reservation = registry::reserve(name, target.url.as_str())?;
     // The registry is not locked here: the reservation only marks the name as taken.
     let socket = Socket::open(target.clone(), options, &checked)?;
     let entry = if options.needs_worker() {
@@ -320,7 +320,7 @@ fn connect_named_async(
     options: &ConnectOptions,
 ) -> Result<()> {
     let checked = options.validate()?;
-    let reservation = registry::reserve(name)?;
+    let reservation = registry::reserve(name, target.url.as_str())?;
     let socket = ManagedSocket::start_async(name, callback, target, options, checked)?;
     reservation.fill(Entry::Managed(socket)).map_err(|entry| {
         let _ = close_entry(entry, 1000, "");
@@ -344,7 +344,7 @@ fn opened(name: &str) -> Result<Opened> {
     match entry(name)? {
         Entry::Blocking(socket) => Ok(Opened::Blocking(socket)),
         Entry::Managed(socket) => Ok(Opened::Managed(socket)),
-        Entry::Connecting => Err(Error::NotOpen(State::Connecting)),
+        Entry::Connecting(_) => Err(Error::NotOpen(State::Connecting)),
     }
 }
 
@@ -360,7 +360,7 @@ fn read_named(name: &str, wait: Wait) -> Result<Option<Message>> {
 fn close_entry(entry: Entry, code: u16, reason: &str) -> Result<()> {
     match entry {
         // The blocking connect sees its reservation gone and closes what it opens.
-        Entry::Connecting => Ok(()),
+        Entry::Connecting(_) => Ok(()),
         Entry::Blocking(socket) => socket.close_with(code, reason),
         Entry::Managed(socket) => socket.close(code, reason),
     }
@@ -496,7 +496,7 @@ fn close_named(name: &str, code: u16, reason: &str) -> Result<()> {
     loop {
         let (ticket, entry) = registry::lookup(name)?;
         // If the blocking connect put its socket in first, close that socket instead.
-        if let Entry::Connecting = entry {
+        if let Entry::Connecting(_) = entry {
             if registry::cancel_connect(name, ticket) {
                 return Ok(());
             }
@@ -541,7 +541,7 @@ pub fn socket_exist(name: &str) -> bool {
 /// ```
 pub fn socket_state(name: &str) -> Result<State> {
     Ok(match entry(name)? {
-        Entry::Connecting => State::Connecting,
+        Entry::Connecting(_) => State::Connecting,
         Entry::Blocking(socket) => socket.state(),
         Entry::Managed(socket) => socket.state(),
     })
@@ -569,26 +569,60 @@ pub fn socket_protocol(name: &str) -> Result<Option<String>> {
 }
 
 /// Where the named connection goes, what it negotiated, and its traffic so far: state, URL,
-/// subprotocol, the server's handshake headers, messages and bytes in and out, and the time
-/// of the last traffic.
+/// subprotocol, the server's handshake headers, messages and bytes in and out, the time of the
+/// last traffic, the peer's and the local address (WLanguage's `SocketClientInfo`), the TLS
+/// version, the close code and reason once closed, and the last ping's round trip.
 ///
-/// Never blocks on the network.
+/// Answers in every state, with what is known: while the socket connects for the first time,
+/// its state and URL; while it reconnects, the connection that was lost (state
+/// `Reconnecting`); once closed, the last connection. Never blocks on the network.
 ///
 /// # Errors
-/// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects or
-/// reconnects; [`Error::Closed`] for a socket that ended without ever connecting.
+/// [`Error::NotFound`] for an unknown name.
 ///
 /// # Examples
 /// ```no_run
 /// let info = named_websocket::socket_info("chat")?;
-/// println!("{} messages in, {} out, idle for {:?}",
-///     info.messages_received, info.messages_sent, info.last_traffic.elapsed());
+/// println!("{}: {} messages in, {} out, peer {:?}",
+///     info.state, info.messages_received, info.messages_sent, info.peer_addr);
+/// if let Some(last) = info.last_traffic {
+///     println!("idle for {:?}", last.elapsed());
+/// }
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn socket_info(name: &str) -> Result<ConnectionInfo> {
+    Ok(match entry(name)? {
+        Entry::Connecting(url) => ConnectionInfo::not_connected(State::Connecting, &url),
+        Entry::Blocking(socket) => socket.info(),
+        Entry::Managed(socket) => socket.info(),
+    })
+}
+
+/// Sends a ping on the named socket and waits for the peer's pong, at most `timeout`;
+/// returns the round trip. The round trip of the last ping answered (this one, or a keepalive
+/// ping) is also in [`socket_info`]'s [`ConnectionInfo::round_trip`].
+///
+/// Blocks until the pong arrives or `timeout` passes. On a blocking socket it reads the
+/// connection meanwhile unless another thread is reading it; messages that arrive meanwhile are
+/// kept, in order, for the next reads. On a socket run by a worker (asynchronous, or with
+/// keepalive or reconnect) the worker reads the pong. For a GUI thread, use a short timeout.
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown name; [`Error::NotOpen`] while it connects or
+/// reconnects; [`Error::Timeout`]`(`[`Timeout::Pong`](crate::Timeout::Pong)`)` when no pong
+/// came in time (the socket stays usable); [`Error::Closed`] once the connection is closed.
+///
+/// # Examples
+/// ```no_run
+/// use std::time::Duration;
+/// let round_trip = named_websocket::socket_ping("chat", Duration::from_secs(2))?;
+/// println!("the server answered in {round_trip:?}");
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_ping(name: &str, timeout: Duration) -> Result<Duration> {
     match opened(name)? {
-        Opened::Blocking(socket) => Ok(socket.info()),
-        Opened::Managed(socket) => socket.info(),
+        Opened::Blocking(socket) => socket.ping(timeout),
+        Opened::Managed(socket) => socket.ping(timeout),
     }
 }
 

@@ -158,6 +158,7 @@ impl Connection {
                     outcome = (true, None);
                     break;
                 }
+                Ok(tungstenite::Message::Pong(payload)) => self.pings.pong(&payload),
                 Ok(frame) => {
                     let len = frame.len();
                     if turn.messages.push_frame(frame) {

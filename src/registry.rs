@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
@@ -33,7 +34,7 @@ struct Cached {
 }
 
 enum WeakEntry {
-    Connecting,
+    Connecting(Arc<str>),
     Blocking(WeakSocket),
     Managed(WeakManaged),
 }
@@ -41,7 +42,7 @@ enum WeakEntry {
 impl Entry {
     fn downgrade(&self) -> WeakEntry {
         match self {
-            Entry::Connecting => WeakEntry::Connecting,
+            Entry::Connecting(url) => WeakEntry::Connecting(Arc::clone(url)),
             Entry::Blocking(socket) => WeakEntry::Blocking(socket.downgrade()),
             Entry::Managed(socket) => WeakEntry::Managed(socket.downgrade()),
         }
@@ -51,7 +52,7 @@ impl Entry {
 impl WeakEntry {
     fn upgrade(&self) -> Option<Entry> {
         Some(match self {
-            WeakEntry::Connecting => Entry::Connecting,
+            WeakEntry::Connecting(url) => Entry::Connecting(Arc::clone(url)),
             WeakEntry::Blocking(socket) => Entry::Blocking(socket.upgrade()?),
             WeakEntry::Managed(socket) => Entry::Managed(socket.upgrade()?),
         })
@@ -77,8 +78,8 @@ struct Slot {
 /// What a name refers to.
 #[derive(Debug, Clone)]
 pub(crate) enum Entry {
-    /// A blocking connect holds the name while it runs.
-    Connecting,
+    /// A blocking connect to this URL holds the name while it runs.
+    Connecting(Arc<str>),
     /// A blocking socket read directly by the caller.
     Blocking(Socket),
     /// A socket run by a worker: asynchronous, or blocking with keepalive or reconnect.
@@ -107,14 +108,14 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Takes `name`, or fails with [`Error::NameInUse`].
-pub(crate) fn reserve(name: &str) -> Result<Reservation> {
+/// Takes `name` for a connect to `url`, or fails with [`Error::NameInUse`].
+pub(crate) fn reserve(name: &str, url: &str) -> Result<Reservation> {
     let mut sockets = SOCKETS.lock();
     if sockets.contains_key(name) {
         return Err(Error::NameInUse(name.into()));
     }
     let ticket = NEXT_TICKET.fetch_add(1, Ordering::Relaxed);
-    let entry = Entry::Connecting;
+    let entry = Entry::Connecting(url.into());
     sockets.insert(name.to_owned(), Slot { ticket, entry });
     changed();
     Ok(Reservation {
@@ -191,7 +192,7 @@ pub(crate) fn cancel_connect(name: &str, ticket: u64) -> bool {
     let mut sockets = SOCKETS.lock();
     let connecting = sockets
         .get(name)
-        .is_some_and(|slot| slot.ticket == ticket && matches!(slot.entry, Entry::Connecting));
+        .is_some_and(|slot| slot.ticket == ticket && matches!(slot.entry, Entry::Connecting(_)));
     if connecting {
         // A reservation holds no socket: nothing of the user's is dropped under the lock.
         sockets.remove(name);
@@ -230,10 +231,10 @@ mod tests {
     #[test]
     fn a_reservation_holds_the_name_until_dropped() {
         let name = "registry-unit-reservation";
-        let reservation = reserve(name).unwrap();
+        let reservation = reserve(name, "ws://x/").unwrap();
         assert!(contains(name));
-        assert!(matches!(reserve(name), Err(Error::NameInUse(_))));
-        assert!(matches!(lookup(name), Ok((_, Entry::Connecting))));
+        assert!(matches!(reserve(name, "ws://x/"), Err(Error::NameInUse(_))));
+        assert!(matches!(lookup(name), Ok((_, Entry::Connecting(_)))));
         drop(reservation);
         assert!(!contains(name));
         assert!(matches!(lookup(name), Err(Error::NotFound(_))));
@@ -242,11 +243,13 @@ mod tests {
     #[test]
     fn a_released_reservation_does_not_free_a_later_holder() {
         let name = "registry-unit-cancel";
-        let reservation = reserve(name).unwrap();
+        let reservation = reserve(name, "ws://x/").unwrap();
         let (ticket, _) = lookup(name).unwrap();
         release(name, ticket); // socket_close during the connect
-        let again = reserve(name).unwrap();
-        assert!(reservation.fill(Entry::Connecting).is_err());
+        let again = reserve(name, "ws://x/").unwrap();
+        assert!(reservation
+            .fill(Entry::Connecting("ws://x/".into()))
+            .is_err());
         assert!(
             contains(name),
             "the stale reservation left the new holder alone"

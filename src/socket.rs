@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::close::check_close;
 use crate::connect;
 use crate::connection::Connection;
+use crate::deadline::deadline_after;
 use crate::error::{CloseInfo, Error, Result, Timeout};
 use crate::event_queue::EventQueue;
 use crate::info::ConnectionInfo;
@@ -207,6 +208,57 @@ impl Socket {
         self.conn.read(Wait::No, 1, EventQueue::pop_message)
     }
 
+    /// Sends a ping and waits for the peer's pong, at most `timeout`; returns the round trip
+    /// (WLanguage ports and Resonite flows that check the link on demand).
+    ///
+    /// Blocks until the pong arrives or `timeout` passes. To see the pong it reads the
+    /// connection meanwhile, unless another thread is reading it (that reader sees the pong
+    /// instead). Messages that arrive meanwhile are kept, in order, for the next reads. The
+    /// round trip of the last ping answered is also in [`info`](Socket::info).
+    ///
+    /// # Errors
+    /// - [`Error::Timeout`]`(`[`Timeout::Pong`]`)` when no pong came in time; the socket stays
+    ///   usable;
+    /// - [`Error::Closed`] when the connection is closed, or closes meanwhile; and what a read
+    ///   would report if the peer breaks the protocol meanwhile.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # let socket = named_websocket::Socket::connect("ws://127.0.0.1:9001/")?;
+    /// use std::time::Duration;
+    /// let round_trip = socket.ping(Duration::from_secs(2))?;
+    /// println!("the server answered in {round_trip:?}");
+    /// # Ok::<(), named_websocket::Error>(())
+    /// ```
+    pub fn ping(&self, timeout: Duration) -> Result<Duration> {
+        let deadline = deadline_after(timeout);
+        let (number, sent) = self.conn.send_ping()?;
+        loop {
+            if let Some(round_trip) = self.conn.pings.round_trip_of(number, sent) {
+                return Ok(round_trip);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout(Timeout::Pong));
+            }
+            let slice = deadline.min(deadline_after(PING_SLICE));
+            if self.conn.read_turn.is_locked() {
+                // Another thread reads: it will see the pong.
+                let _ = self.conn.pings.wait(number, sent, slice);
+                continue;
+            }
+            // Nobody reads: read ahead ourselves (messages stay queued for the next reads)
+            // until the pong has been seen.
+            let answered = self.conn.read(Wait::Until(slice), 1, |_| {
+                self.conn.pings.round_trip_of(number, sent)
+            });
+            match answered {
+                Ok(Some(round_trip)) => return Ok(round_trip),
+                Ok(None) | Err(Error::Timeout(Timeout::Read)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
     /// Closes the connection with code 1000 (normal closure).
     ///
     /// Sends a Close frame, waits for the peer's answer up to the close timeout (5 seconds by
@@ -311,8 +363,16 @@ impl Socket {
             let stream = ws.get_ref();
             (stream.bytes_out, stream.bytes_in, stream.last_traffic)
         };
+        let (state, close) = {
+            let status = conn.status.lock();
+            let close = match status.state {
+                State::Closing | State::Closed => status.close.clone(),
+                _ => None,
+            };
+            (status.state, close)
+        };
         ConnectionInfo {
-            state: self.state(),
+            state,
             url: conn.url.to_string(),
             protocol: conn.protocol.clone(),
             response_headers: conn.response_headers.clone(),
@@ -320,8 +380,13 @@ impl Socket {
             messages_received: conn.messages_received.load(Ordering::Relaxed),
             bytes_sent,
             bytes_received,
-            connected_at: conn.connected_at,
-            last_traffic,
+            connected_at: Some(conn.connected_at),
+            last_traffic: Some(last_traffic),
+            peer_addr: conn.peer_addr,
+            local_addr: conn.local_addr,
+            tls_version: conn.tls_version,
+            close,
+            round_trip: conn.pings.last_round_trip(),
         }
     }
 
@@ -339,15 +404,30 @@ impl Socket {
         })
     }
 
-    /// Queues a ping and sends it if the socket takes it now; what does not go out now goes
-    /// with the next read or write. A broken connection shows on the next read.
-    pub(crate) fn ping(&self) {
-        let mut ws = self.conn.ws();
-        match ws.write(tungstenite::Message::Ping(Default::default())) {
-            Ok(()) => {
-                let _ = ws.flush();
+    /// Sends a keepalive ping, for a worker; its answer shows in the round trip of the info.
+    /// A broken connection shows on the next read.
+    pub(crate) fn keepalive_ping(&self) {
+        if let Err(e) = self.conn.send_ping() {
+            log::debug!("{}: could not send a ping: {e}", self.conn.url);
+        }
+    }
+
+    /// Sends a ping and waits for its answer, at most `timeout`, while another thread (a
+    /// worker) reads the connection; returns the round trip.
+    pub(crate) fn ping_read_by_another(&self, timeout: Duration) -> Result<Duration> {
+        let deadline = deadline_after(timeout);
+        let (number, sent) = self.conn.send_ping()?;
+        loop {
+            let slice = deadline.min(deadline_after(PING_SLICE));
+            if let Some(round_trip) = self.conn.pings.wait(number, sent, slice) {
+                return Ok(round_trip);
             }
-            Err(e) => log::debug!("{}: could not send a ping: {e}", self.conn.url),
+            if let Some(error) = self.conn.closed_error() {
+                return Err(error);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout(Timeout::Pong));
+            }
         }
     }
 
@@ -406,6 +486,9 @@ impl std::fmt::Debug for Socket {
             .finish()
     }
 }
+
+/// How long a ping waits at a time before it looks again at who reads the connection.
+const PING_SLICE: Duration = Duration::from_millis(20);
 
 /// Waiting reads come back with a message or an error: reads return `None` only for
 /// `Wait::No`, so the timeout here is never seen.

@@ -48,7 +48,13 @@ enum Kind {
 pub(crate) struct SharedTcp {
     tcp: Arc<TcpStream>,
     deadline: Option<Instant>,
+    /// The first bytes read, kept while a TLS handshake runs: the server's hello says which
+    /// TLS version it chose, which the TLS library does not tell.
+    first_bytes: Option<Vec<u8>>,
 }
+
+/// How many of the server's first bytes are kept for [`SharedTcp::take_first_bytes`].
+const FIRST_BYTES: usize = 1024;
 
 impl SharedTcp {
     /// A socket whose reads and writes must end by `deadline`.
@@ -56,7 +62,18 @@ impl SharedTcp {
         SharedTcp {
             tcp: Arc::new(tcp),
             deadline: Some(deadline),
+            first_bytes: None,
         }
+    }
+
+    /// Keeps the first bytes read from now on (up to 1 KiB), for a TLS handshake.
+    pub(crate) fn keep_first_bytes(&mut self) {
+        self.first_bytes = Some(Vec::new());
+    }
+
+    /// The bytes kept since [`keep_first_bytes`](Self::keep_first_bytes); keeping stops.
+    pub(crate) fn take_first_bytes(&mut self) -> Vec<u8> {
+        self.first_bytes.take().unwrap_or_default()
     }
 
     /// Ends the connect: the socket becomes non-blocking, and reads and writes are no longer
@@ -91,7 +108,12 @@ impl SharedTcp {
 impl Read for SharedTcp {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.arm(true)?;
-        (&*self.tcp).read(buf)
+        let n = (&*self.tcp).read(buf)?;
+        if let Some(kept) = &mut self.first_bytes {
+            let room = FIRST_BYTES.saturating_sub(kept.len());
+            kept.extend_from_slice(&buf[..n.min(room)]);
+        }
+        Ok(n)
     }
 }
 

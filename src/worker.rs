@@ -245,7 +245,7 @@ fn drive(shared: &ManagedState, socket: &Socket, keepalive: &Keepalive) -> Endin
         if due {
             match keepalive.check(&mut clock, Instant::now(), socket.last_received()) {
                 Due::Nothing => {}
-                Due::Ping => socket.ping(),
+                Due::Ping => socket.keepalive_ping(),
                 Due::Dead(phase) => {
                     let error = Error::Timeout(phase);
                     log::debug!("{}: {error}", shared.name);

@@ -599,3 +599,82 @@ fn a_proxy_answer_that_is_not_http_is_refused_and_printed_clean() {
     assert!(!text.chars().any(char::is_control), "{text:?}");
     fake_proxy.join().unwrap();
 }
+
+#[test]
+fn connection_info_names_the_peer_the_tls_version_and_how_it_ended() {
+    let server = ws_server(1, |mut ws| {
+        ws.send(tungstenite::Message::text("bye soon")).unwrap();
+        let _ = ws.close(Some(tungstenite::protocol::CloseFrame {
+            code: tungstenite::protocol::frame::coding::CloseCode::from(4001),
+            reason: "done".into(),
+        }));
+        while ws.read().is_ok() {}
+    });
+    let socket = Socket::connect(&server.ws_url("/")).unwrap();
+    let info = socket.info();
+    let peer = std::net::SocketAddr::from(([127, 0, 0, 1], server.port()));
+    assert_eq!(info.peer_addr, Some(peer));
+    assert!(info
+        .local_addr
+        .is_some_and(|local| local.ip().is_loopback()));
+    assert_eq!(info.tls_version, None, "ws:// has no TLS");
+    assert!(info.close.is_none() && info.connected_at.is_some());
+    assert_eq!(socket.read().unwrap(), Message::from("bye soon"));
+    assert_eq!(socket.read().unwrap_err().close_code(), Some(4001));
+    let closed = socket.info();
+    assert_eq!(closed.state, State::Closed);
+    let close = closed
+        .close
+        .expect("the close code and reason, once closed");
+    assert_eq!((close.code, close.reason.as_str()), (4001, "done"));
+    socket.close().unwrap();
+    server.join();
+
+    // wss://: the version the server chose.
+    let fixture = tls_fixture();
+    let trusted = ConnectOptions::new()
+        .add_root_certificate(Certificate::from_der(&fixture.cert_der).unwrap());
+    let tls13 = tls13_ws_server(&fixture, 1, echo);
+    let socket = Socket::connect_with(&tls13.wss_url("/"), &trusted).unwrap();
+    assert_eq!(socket.info().tls_version, Some(TlsVersion::Tls13));
+    socket.close().unwrap();
+    tls13.join();
+    let tls12 = tls12_ws_server(&fixture, 1, echo);
+    let socket = Socket::connect_with(&tls12.wss_url("/"), &trusted).unwrap();
+    assert_eq!(socket.info().tls_version, Some(TlsVersion::Tls12));
+    socket.close().unwrap();
+    tls12.join();
+}
+
+#[test]
+fn socket_info_answers_while_a_blocking_connect_is_still_running() {
+    // A server that accepts TCP but never answers the upgrade.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "ws://127.0.0.1:{}/slow",
+        listener.local_addr().unwrap().port()
+    );
+    let name = unique_name("info-while-connecting");
+    let connecting = {
+        let (name, url) = (name.clone(), url.clone());
+        std::thread::spawn(move || {
+            let options = ConnectOptions::new().connect_timeout(HANG_GUARD);
+            websocket_client_connect_with(&name, &url, &options)
+        })
+    };
+    // The name is taken once the connect has accepted its arguments; the TCP connection is
+    // then under way.
+    let (held, _) = listener.accept().unwrap();
+    while !socket_exist(&name) {
+        std::thread::yield_now();
+    }
+    let info = socket_info(&name).unwrap();
+    assert_eq!(info.state, State::Connecting);
+    assert_eq!(info.url, url);
+    assert!(info.connected_at.is_none() && info.peer_addr.is_none());
+    socket_close(&name).unwrap();
+    assert!(!socket_exist(&name), "the name is free at once");
+    drop(held); // the connect fails now, and leaves nothing behind
+    assert!(connecting.join().unwrap().is_err());
+    assert!(!socket_exist(&name));
+}

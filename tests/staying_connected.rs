@@ -752,3 +752,99 @@ fn from_a_loss_to_the_next_open_the_state_says_reconnecting_and_writes_say_not_o
     socket_close(&name).unwrap();
     server.join();
 }
+
+#[test]
+fn socket_ping_measures_the_round_trip_and_keeps_what_arrives_meanwhile() {
+    // Says "early" at once, then echoes (and so answers pings while it reads).
+    let server = ws_server(1, |mut ws| {
+        ws.send(tungstenite::Message::text("early")).unwrap();
+        echo(ws)
+    });
+    let name = unique_name("ping-blocking");
+    websocket_client_connect_url(&name, &server.ws_url("/")).unwrap();
+    let round_trip = socket_ping(&name, HANG_GUARD).unwrap();
+    assert!(round_trip < HANG_GUARD);
+    assert_eq!(socket_info(&name).unwrap().round_trip, Some(round_trip));
+    // The message that came before the pong was read ahead, not lost.
+    assert_eq!(socket_read(&name).unwrap(), Message::from("early"));
+    socket_close(&name).unwrap();
+    server.join();
+}
+
+#[test]
+fn a_ping_nobody_answers_times_out_and_the_socket_stays_usable() {
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    // Reads nothing until released: our ping is never answered meanwhile.
+    let server = ws_server(1, silent_until(release_rx));
+    let name = unique_name("ping-unanswered");
+    websocket_client_connect_url(&name, &server.ws_url("/")).unwrap();
+    let error = socket_ping(&name, 100 * MS).unwrap_err();
+    assert_eq!(error.timeout_phase(), Some(Timeout::Pong), "{error}");
+    socket_write(&name, "still open").unwrap();
+    assert_eq!(socket_state(&name).unwrap(), State::Open);
+    release_tx.send(()).unwrap();
+    socket_close(&name).unwrap();
+    server.join();
+}
+
+#[test]
+fn an_asynchronous_socket_is_pinged_while_its_worker_reads() {
+    let _serial = serial();
+    let server = ws_server(1, echo);
+    let name = unique_name("ping-async");
+    let log = Log::default();
+    let record = log.clone();
+    websocket_client_connect_async_url(
+        &name,
+        move |_, event| record.record(&event),
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + HANG_GUARD;
+    while socket_state(&name).unwrap() != State::Open {
+        assert!(Instant::now() < deadline, "hang guard");
+        dispatch_timeout(10 * MS).unwrap();
+    }
+    let round_trip = socket_ping(&name, HANG_GUARD).unwrap();
+    assert_eq!(socket_info(&name).unwrap().round_trip, Some(round_trip));
+    socket_close(&name).unwrap();
+    dispatch_until(|| false).unwrap();
+    server.join();
+}
+
+#[test]
+fn socket_info_during_a_reconnect_describes_the_lost_connection() {
+    let _serial = serial();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+    // One connection: "hello", then lost without a Close frame; then the port refuses.
+    let server = serve_once(listener, "hello", drop);
+    let name = unique_name("info-reconnecting");
+    let log = Log::default();
+    let record = log.clone();
+    let options = ConnectOptions::new().reconnect(
+        Reconnect::new()
+            .min_delay(Duration::from_secs(60))
+            .max_delay(Duration::from_secs(60)),
+    );
+    websocket_client_connect_async_with(
+        &name,
+        move |_, event| record.record(&event),
+        &url,
+        &options,
+    )
+    .unwrap();
+    let deadline = Instant::now() + HANG_GUARD;
+    while !log.events().iter().any(|e| e.starts_with("reconnecting")) {
+        assert!(Instant::now() < deadline, "hang guard: {:?}", log.events());
+        dispatch_timeout(10 * MS).unwrap();
+    }
+    let info = socket_info(&name).unwrap();
+    assert_eq!(info.state, State::Reconnecting);
+    assert_eq!(info.messages_received, 1, "the lost connection's traffic");
+    assert!(info.peer_addr.is_some());
+    assert_eq!(info.close.map(|close| close.code), Some(1006));
+    socket_close(&name).unwrap();
+    dispatch_until(|| false).unwrap();
+    server.join().unwrap();
+}

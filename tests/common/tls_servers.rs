@@ -112,3 +112,27 @@ where
         Some(handler(ws))
     })
 }
+
+/// A `wss` server that speaks TLS 1.3 only.
+pub fn tls13_ws_server<T, F>(
+    fixture: &TlsFixture,
+    connections: usize,
+    handler: F,
+) -> Server<Option<T>>
+where
+    F: Fn(WebSocket<openssl::ssl::SslStream<TcpStream>>) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let mut builder = SslAcceptor::mozilla_modern_v5(SslMethod::tls()).unwrap();
+    let key = openssl::pkey::PKey::private_key_from_pem(fixture.key_pem.as_bytes()).unwrap();
+    builder.set_private_key(&key).unwrap();
+    builder
+        .set_certificate(&X509::from_pem(fixture.cert_pem.as_bytes()).unwrap())
+        .unwrap();
+    let acceptor = builder.build();
+    raw_server(connections, move |stream| {
+        let tls = acceptor.accept(stream).ok()?;
+        let (_head, ws) = ws_handshake(tls, &accept_any())?;
+        Some(handler(ws))
+    })
+}
