@@ -19,7 +19,8 @@
 mod support;
 
 use named_websocket::{
-    dispatch_until, socket_close, socket_write, websocket_client_connect_async_url, Event,
+    dispatch_until_all_closed, socket_close, socket_write, websocket_client_connect_async_url,
+    Event,
 };
 use std::process::ExitCode;
 
@@ -59,7 +60,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // The main thread's event loop: run callbacks until no asynchronous socket is left. A
     // program with its own loop calls dispatch_pending() or dispatch_timeout() instead.
-    let ran = dispatch_until(|| false)?;
+    let ran = dispatch_until_all_closed()?;
     println!("{ran} events dispatched; bye");
     Ok(())
 }

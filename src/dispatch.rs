@@ -256,6 +256,36 @@ pub fn dispatch_until(mut done: impl FnMut() -> bool) -> Result<usize> {
     Ok(ran)
 }
 
+/// Runs callbacks as events arrive until no asynchronous socket is left, and returns how many
+/// ran: the loop of a program that does nothing else, as a WLanguage program's main loop.
+///
+/// The same as [`dispatch_until`]`(|| false)`: a socket is left once its last
+/// [`Event::Close`](crate::Event::Close) has been dispatched (a socket that reconnects is not
+/// left between attempts), so this returns once every asynchronous socket has ended and its
+/// name has been closed or its last event delivered.
+///
+/// Blocks until then: indefinitely, while a socket stays open.
+///
+/// # Errors
+/// As [`dispatch_pending`].
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::{dispatch_until_all_closed, socket_close, websocket_client_connect_async, Event};
+///
+/// websocket_client_connect_async("client", |name, event| {
+///     if let Event::Message(message) = event {
+///         println!("{message:?}");
+///         let _ = socket_close(name);
+///     }
+/// }, "127.0.0.1", 9001, "/", "")?;
+/// dispatch_until_all_closed()?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn dispatch_until_all_closed() -> Result<usize> {
+    dispatch_until(|| false)
+}
+
 /// Installs the wake-up hook: called from a worker thread each time the dispatch queue goes
 /// from empty to not empty, so that a GUI event loop can schedule a call to
 /// [`dispatch_pending`] on its own thread; and again when a `dispatch_*` call returns with

@@ -68,7 +68,9 @@
 //! the callbacks on its own thread:
 //!
 //! ```no_run
-//! use named_websocket::{dispatch_until, socket_close, socket_write, websocket_client_connect_async, Event};
+//! use named_websocket::{
+//!     dispatch_until_all_closed, socket_close, socket_write, websocket_client_connect_async, Event,
+//! };
 //!
 //! websocket_client_connect_async("client", |name, event| match event {
 //!     Event::Open { .. } => { let _ = socket_write(name, "Message sent from the client."); }
@@ -81,7 +83,7 @@
 //!     _ => {}
 //! }, "127.0.0.1", 9001, "/", "")?;
 //!
-//! dispatch_until(|| false)?; // runs callbacks until no asynchronous socket is left
+//! dispatch_until_all_closed()?; // runs callbacks until no asynchronous socket is left
 //! # Ok::<(), named_websocket::Error>(())
 //! ```
 //!
@@ -235,8 +237,8 @@ mod worker;
 
 pub use crate::access::{clear_access_policy, set_access_policy, AccessRequest};
 pub use crate::dispatch::{
-    clear_wake_hook, dispatch_pending, dispatch_timeout, dispatch_until, pending_events,
-    set_wake_hook,
+    clear_wake_hook, dispatch_pending, dispatch_timeout, dispatch_until, dispatch_until_all_closed,
+    pending_events, set_wake_hook,
 };
 pub use crate::error::{CloseInfo, Detail, Error, HandshakeFailure, Result, Timeout};
 pub use crate::event::Event;

@@ -190,7 +190,9 @@ fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result
 ///
 /// # Examples
 /// ```no_run
-/// use named_websocket::{dispatch_until, socket_close, socket_write, websocket_client_connect_async, Event};
+/// use named_websocket::{
+///     dispatch_until_all_closed, socket_close, socket_write, websocket_client_connect_async, Event,
+/// };
 ///
 /// websocket_client_connect_async("client", |name, event| match event {
 ///     Event::Open { .. } => { let _ = socket_write(name, "Message sent from the client."); }
@@ -202,7 +204,7 @@ fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result
 ///     Event::Error(error) => eprintln!("socket error: {error}"),
 ///     _ => {}
 /// }, "127.0.0.1", 9001, "/MyWebSocketServer", "")?;
-/// dispatch_until(|| false)?; // until no asynchronous socket is left
+/// dispatch_until_all_closed()?;
 /// # Ok::<(), named_websocket::Error>(())
 /// ```
 pub fn websocket_client_connect_async<F>(

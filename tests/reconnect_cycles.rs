@@ -43,7 +43,7 @@ fn reconnect_cycles_leave_no_thread_or_descriptor_behind() {
         &options,
     )
     .unwrap();
-    dispatch_until(|| false).unwrap();
+    dispatch_until_all_closed().unwrap();
     assert_eq!(opened.load(Ordering::SeqCst), CYCLES + 1);
     assert_eq!(server.join().len(), CYCLES + 1);
     let after = threads_and_descriptors();

@@ -260,7 +260,7 @@ fn an_asynchronous_socket_reconnects_after_a_loss_under_the_same_name() {
         &options,
     )
     .unwrap();
-    dispatch_until(|| false).unwrap(); // until the socket's last event
+    dispatch_until_all_closed().unwrap(); // until the socket's last event
     let events = log.events();
     assert_eq!(events[0..2], ["open", "message first life"]);
     let reconnecting = events.iter().position(|e| e == "reconnecting 1").unwrap();
@@ -367,7 +367,7 @@ fn refusals_are_final_and_attempts_are_bounded() {
         &options,
     )
     .unwrap();
-    dispatch_until(|| false).unwrap();
+    dispatch_until_all_closed().unwrap();
     let events = log.events();
     assert_eq!(log.count("reconnecting"), 1, "{events:?}");
     assert!(events[events.len() - 2].contains("404"), "{events:?}");
@@ -383,7 +383,7 @@ fn refusals_are_final_and_attempts_are_bounded() {
     let url = format!("ws://127.0.0.1:{}/", closed_port());
     websocket_client_connect_async_with(&name, move |_, e| record.record(&e), &url, &options)
         .unwrap();
-    dispatch_until(|| false).unwrap();
+    dispatch_until_all_closed().unwrap();
     assert_eq!(log.count("reconnecting"), 3, "{:?}", log.events());
     assert_eq!(log.count("close 1006"), 4);
     assert_eq!(log.count("error connection refused"), 4);
@@ -420,10 +420,10 @@ fn a_normal_close_by_the_server_is_final_unless_asked() {
             // The server's normal close is followed by a reconnect; close after it opened.
             dispatch_until(|| log.count("open") == 2).unwrap();
             socket_close(&name).unwrap();
-            dispatch_until(|| false).unwrap();
+            dispatch_until_all_closed().unwrap();
             assert_eq!(log.count("reconnecting"), 1, "{:?}", log.events());
         } else {
-            dispatch_until(|| false).unwrap();
+            dispatch_until_all_closed().unwrap();
             assert_eq!(log.events(), ["open", "close 1000"]);
             socket_close(&name).unwrap();
         }
@@ -558,7 +558,7 @@ fn a_connection_lost_without_close_gives_error_then_close_in_async_mode() {
     let record = log.clone();
     websocket_client_connect_async_url(&name, move |_, e| record.record(&e), &server.ws_url("/"))
         .unwrap();
-    dispatch_until(|| false).unwrap();
+    dispatch_until_all_closed().unwrap();
     let events = log.events();
     assert_eq!(events[..2], ["open", "message hi"], "{events:?}");
     assert!(
@@ -690,7 +690,7 @@ fn a_policy_of_zero_delays_still_waits_the_floor_between_attempts() {
         &options,
     )
     .unwrap();
-    dispatch_until(|| false).unwrap(); // until it gives up
+    dispatch_until_all_closed().unwrap(); // until it gives up
     let elapsed = started.elapsed();
     let delays = reconnecting.lock().unwrap().clone();
     assert_eq!(delays.len(), ATTEMPTS as usize);
@@ -808,7 +808,7 @@ fn an_asynchronous_socket_is_pinged_while_its_worker_reads() {
     let round_trip = socket_ping(&name, HANG_GUARD).unwrap();
     assert_eq!(socket_info(&name).unwrap().round_trip, Some(round_trip));
     socket_close(&name).unwrap();
-    dispatch_until(|| false).unwrap();
+    dispatch_until_all_closed().unwrap();
     server.join();
 }
 
@@ -845,6 +845,6 @@ fn socket_info_during_a_reconnect_describes_the_lost_connection() {
     assert!(info.peer_addr.is_some());
     assert_eq!(info.close.map(|close| close.code), Some(1006));
     socket_close(&name).unwrap();
-    dispatch_until(|| false).unwrap();
+    dispatch_until_all_closed().unwrap();
     server.join().unwrap();
 }
