@@ -45,7 +45,7 @@ impl Connection {
             open
         };
         if send {
-            log::debug!("{}: closing with {code}", self.url);
+            log::debug!("{}: closing with {code}", self.label);
             let result = self.ws().close(Some(close_frame(code, reason)));
             // Our Close frame goes out now, even while a reader waits for data with its turn
             // held: the peer answers only once it has it.
@@ -57,7 +57,7 @@ impl Connection {
                 Err(e) => Err(e),
             };
             if let Err(e) = sent {
-                log::debug!("{}: could not send Close: {e}", self.url);
+                log::debug!("{}: could not send Close: {e}", self.label);
             }
         }
         self.finish_close(deadline);
@@ -67,7 +67,7 @@ impl Connection {
             status.state = State::Closed;
             self.open.store(false, Ordering::Release);
         }
-        log::debug!("{}: closed", self.url);
+        log::debug!("{}: closed", self.label);
     }
 
     /// Drives the close handshake: sends what is queued and reads (dropping data) until the
@@ -77,7 +77,7 @@ impl Connection {
         // A blocked reader wakes on the peer's answer, sees the socket closing and gives its
         // turn; if it does not in time, shutting the socket down wakes it.
         let Some(_turn) = self.read_turn.try_lock_until(deadline) else {
-            log::debug!("{}: close handshake timed out", self.url);
+            log::debug!("{}: close handshake timed out", self.label);
             return;
         };
         let mut deadline = deadline;
@@ -105,7 +105,7 @@ impl Connection {
             };
             if Instant::now() >= deadline {
                 if !answered {
-                    log::debug!("{}: close handshake timed out", self.url);
+                    log::debug!("{}: close handshake timed out", self.label);
                 }
                 return;
             }

@@ -42,6 +42,7 @@ pub(crate) fn connect(
     target: Target,
     options: &ConnectOptions,
     checked: &Checked,
+    label: &str,
 ) -> Result<Established> {
     let reason = options.access_reason.as_deref();
     access::check(target.url.as_str(), reason)?;
@@ -61,11 +62,11 @@ pub(crate) fn connect(
     }
     let mut redirects_left = options.max_redirects;
     loop {
-        log::debug!("connecting to {}", target.url);
-        match connect_once(&target, options, &checked, deadline)? {
+        log::debug!("{label}: connecting to {}", target.url);
+        match connect_once(&target, options, &checked, deadline, label)? {
             Attempt::Open(established) => {
                 log::debug!(
-                    "connected to {} (protocol {:?})",
+                    "{label}: connected to {} (protocol {:?})",
                     established.url,
                     established.protocol
                 );
@@ -93,7 +94,7 @@ pub(crate) fn connect(
                 }
                 access::check(next.url.as_str(), reason)?;
                 log::debug!(
-                    "HTTP {status}: redirected from {} to {}",
+                    "{label}: HTTP {status}: redirected from {} to {}",
                     target.url,
                     next.url
                 );
@@ -114,6 +115,7 @@ fn connect_once(
     options: &ConnectOptions,
     checked: &Checked,
     deadline: Instant,
+    label: &str,
 ) -> Result<Attempt> {
     let proxy = match &checked.proxy {
         Some(proxy) => Some(proxy.clone()),
@@ -122,16 +124,20 @@ fn connect_once(
     };
     let tcp = match proxy {
         Some(proxy) => {
-            log::debug!("tunnelling through proxy {}:{}", proxy.host, proxy.port);
+            log::debug!(
+                "{label}: tunnelling through proxy {}:{}",
+                proxy.host,
+                proxy.port
+            );
             let addresses = dns::resolve(&proxy.host, proxy.port, deadline)?;
-            let tcp = connect_tcp(&addresses, &proxy.host, proxy.port, deadline)?;
+            let tcp = connect_tcp(&addresses, &proxy.host, proxy.port, deadline, label)?;
             let mut tcp = SharedTcp::with_deadline(tcp, deadline);
             proxy.tunnel(&mut tcp, &target.host, target.port)?;
             tcp
         }
         None => {
             let addresses = dns::resolve(&target.host, target.port, deadline)?;
-            let tcp = connect_tcp(&addresses, &target.host, target.port, deadline)?;
+            let tcp = connect_tcp(&addresses, &target.host, target.port, deadline, label)?;
             SharedTcp::with_deadline(tcp, deadline)
         }
     };
@@ -171,6 +177,7 @@ fn connect_tcp(
     host: &str,
     port: u16,
     deadline: Instant,
+    label: &str,
 ) -> Result<TcpStream> {
     let mut refused = 0;
     let mut last_error = None;
@@ -182,7 +189,7 @@ fn connect_tcp(
                 return Ok(tcp);
             }
             Err(e) => {
-                log::debug!("TCP connect to {address} failed: {e}");
+                log::debug!("{label}: TCP connect to {address} failed: {e}");
                 if e.kind() == std::io::ErrorKind::ConnectionRefused {
                     refused += 1;
                 }

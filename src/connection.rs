@@ -46,6 +46,8 @@ pub(crate) struct Connection {
     /// The same TCP socket as inside `ws`: polled and shut down without locking `ws`.
     pub(crate) tcp: SharedTcp,
     pub(crate) url: Url,
+    /// What log lines call the connection: its socket's name, or its URL for a bare handle.
+    pub(crate) label: String,
     pub(crate) protocol: Option<String>,
     pub(crate) response_headers: Vec<(String, String)>,
     pub(crate) connected_at: Instant,
@@ -90,7 +92,11 @@ pub(crate) struct ReadAhead {
 }
 
 impl Connection {
-    pub(crate) fn new(established: Established, options: &ConnectOptions) -> Connection {
+    pub(crate) fn new(
+        established: Established,
+        options: &ConnectOptions,
+        label: &str,
+    ) -> Connection {
         let Established {
             ws,
             url,
@@ -114,6 +120,7 @@ impl Connection {
             defer_failures: AtomicBool::new(false),
             tcp,
             url,
+            label: label.to_owned(),
             protocol,
             response_headers,
             connected_at: Instant::now(),
@@ -159,7 +166,7 @@ impl Connection {
         }
         self.open.store(false, Ordering::Release);
         let info = status.close.get_or_insert(CloseInfo { code, reason });
-        log::debug!("{}: {}", self.url, info);
+        log::debug!("{}: {}", self.label, info);
         Error::Closed(Box::new(info.clone()))
     }
 
@@ -179,10 +186,13 @@ impl Connection {
     }
 
     pub(crate) fn fail_now(&self, code: u16, reason: &str) {
-        log::debug!("{}: failing the connection with {code}: {reason}", self.url);
+        log::debug!(
+            "{}: failing the connection with {code}: {reason}",
+            self.label
+        );
         if let Err(e) = self.ws().close(Some(close_frame(code, reason))) {
             if !would_block(&e) {
-                log::debug!("{}: could not send Close {code}: {e}", self.url);
+                log::debug!("{}: could not send Close {code}: {e}", self.label);
             }
         }
         self.mark_closed(code, reason.to_owned());
@@ -192,7 +202,7 @@ impl Connection {
         if let Some(error) = self.closed_error() {
             return Err(error);
         }
-        log::trace!("{}: sending {} bytes", self.url, message.len());
+        log::trace!("{}: sending {} bytes", self.label, message.len());
         let result = {
             let mut ws = self.ws();
             let result = ws.send(message.into_frame());

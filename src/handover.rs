@@ -85,7 +85,11 @@ impl HandOver {
         }
         if let Sink::Inbox(_) = self.sink {
             if transient || matches!(event, Event::Open { .. } | Event::Reconnecting { .. }) {
-                log::debug!("{}: {event:?}", self.name);
+                // Open and Reconnecting are logged where they happen; a transient end is
+                // logged here, since no read will report it.
+                if transient {
+                    log::debug!("{}: {event:?}", self.name);
+                }
                 return;
             }
         }

@@ -250,6 +250,7 @@ pub use crate::named::{
     websocket_client_connect, websocket_client_connect_async, websocket_client_connect_async_ssl,
     websocket_client_connect_async_url, websocket_client_connect_async_with,
     websocket_client_connect_ssl, websocket_client_connect_url, websocket_client_connect_with,
+    websocket_url,
 };
 pub use crate::options::ConnectOptions;
 pub use crate::reconnect::Reconnect;

@@ -102,6 +102,36 @@ pub fn websocket_client_connect_url(name: &str, url: &str) -> Result<()> {
     websocket_client_connect_with(name, url, &ConnectOptions::default())
 }
 
+/// The URL that the positional forms connect to: WLanguage's host, port, path and SSL choice
+/// as a `ws://` or `wss://` URL, for the options forms ([`websocket_client_connect_with`],
+/// [`websocket_client_connect_async_with`]).
+///
+/// The same rules as [`websocket_client_connect`]: port 0 means the scheme's default (80 or
+/// 443), an empty path means "/", a missing leading "/" is added, a query string is kept, an
+/// IPv6 host may come with or without brackets. Pure: no network.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for an empty host, a host that is a URL or holds `/`, `?`, `#`
+/// or `@`, or parts that do not make a valid URL.
+///
+/// # Examples
+/// ```no_run
+/// use std::time::Duration;
+/// use named_websocket::{websocket_client_connect_with, websocket_url, ConnectOptions};
+///
+/// // WebSocketClientConnectSSL("feed", "::1", 8443, "prices?depth=5", "v2") with a 3 s wait:
+/// let url = websocket_url("::1", 8443, "prices?depth=5", true)?;
+/// assert_eq!(url, "wss://[::1]:8443/prices?depth=5");
+/// let options = ConnectOptions::new()
+///     .protocols("v2")
+///     .connect_timeout(Duration::from_secs(3));
+/// websocket_client_connect_with("feed", &url, &options)?;
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_url(host: &str, port: u16, path: &str, ssl: bool) -> Result<String> {
+    Target::from_parts(host, port, path, ssl).map(|target| target.url.into())
+}
+
 /// Opens a connection to a `ws://` or `wss://` URL with the given options, and gives it a name.
 ///
 /// Blocks until the connection is open or has failed, at most the options' connect timeout.
@@ -149,7 +179,7 @@ fn connect_named(name: &str, target: Target, options: &ConnectOptions) -> Result
     let checked = options.validate()?;
     let reservation = registry::reserve(name, target.url.as_str())?;
     // The registry is not locked here: the reservation only marks the name as taken.
-    let socket = Socket::open(target.clone(), options, &checked)?;
+    let socket = Socket::open(target.clone(), options, &checked, name)?;
     let entry = if options.needs_worker() {
         // Keepalive and reconnect need a thread that reads while the application does not.
         match ManagedSocket::start_blocking(name, socket.clone(), target, options, checked) {

@@ -162,7 +162,7 @@ impl Connection {
                 Ok(frame) => {
                     let len = frame.len();
                     if turn.messages.push_frame(frame) {
-                        log::trace!("{}: received {len} bytes", self.url);
+                        log::trace!("{}: received {len} bytes", self.label);
                     }
                     // A ping or pong: the next read flushes the queued pong.
                 }
@@ -183,7 +183,7 @@ impl Connection {
     fn peer_closed(&self, ws: &mut WebSocket<Stream>, frame: Option<&CloseFrame>) -> Error {
         if let Err(e) = ws.flush() {
             if !would_block(&e) {
-                log::debug!("{}: could not answer the Close frame: {e}", self.url);
+                log::debug!("{}: could not answer the Close frame: {e}", self.label);
             }
         }
         let close = classify::peer_close(frame.map(|f| (u16::from(f.code), f.reason.as_str())));

@@ -96,18 +96,21 @@ impl Socket {
         }
         let target = Target::from_url(url)?;
         let checked = options.validate()?;
-        Socket::open(target, options, &checked)
+        let label = target.url.to_string();
+        Socket::open(target, options, &checked, &label)
     }
 
     /// Connects to an already checked target with already checked options.
+    /// `label` names the connection in log lines: the socket's name, or its URL.
     pub(crate) fn open(
         target: Target,
         options: &ConnectOptions,
         checked: &Checked,
+        label: &str,
     ) -> Result<Socket> {
-        let established = connect::connect(target, options, checked)?;
+        let established = connect::connect(target, options, checked, label)?;
         Ok(Socket {
-            conn: Arc::new(Connection::new(established, options)),
+            conn: Arc::new(Connection::new(established, options, label)),
         })
     }
 
@@ -408,7 +411,7 @@ impl Socket {
     /// A broken connection shows on the next read.
     pub(crate) fn keepalive_ping(&self) {
         if let Err(e) = self.conn.send_ping() {
-            log::debug!("{}: could not send a ping: {e}", self.conn.url);
+            log::debug!("{}: could not send a ping: {e}", self.conn.label);
         }
     }
 

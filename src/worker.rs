@@ -150,7 +150,13 @@ fn open(shared: &ManagedState, plan: &Plan, retry: bool, steps: &mut u32) -> Opt
             }
             return None;
         }
-        let error = match Socket::open(plan.target.clone(), &plan.options, &plan.checked) {
+        let opened = Socket::open(
+            plan.target.clone(),
+            &plan.options,
+            &plan.checked,
+            &shared.name,
+        );
+        let error = match opened {
             Ok(socket) => {
                 shared.set_phase(Phase::Open(socket.clone()));
                 // `close` sets `closing` before it looks at the phase, and the phase is set

@@ -266,6 +266,9 @@ fn a_plain_tcp_server_on_a_wss_connect_is_a_tls_error() {
     let name = unique_name("wss-on-ws");
     let result = websocket_client_connect_ssl(&name, "127.0.0.1", server.port(), "/", "");
     assert!(matches!(result, Err(Error::Tls(_))), "{result:?}");
+    // Not OpenSSL's bare "unexpected EOF": the sentence says what probably happened.
+    let text = result.unwrap_err().to_string();
+    assert!(text.contains("did not answer in TLS"), "{text}");
     assert!(!socket_exist(&name));
     assert!(
         server.join()[0].is_none(),
@@ -474,5 +477,34 @@ fn an_extension_the_client_did_not_offer_fails_the_connect_and_is_named() {
     assert!(error.to_string().contains("permessage-deflate"), "{error}");
     assert!(error.to_string().contains("not offered"), "{error}");
     assert!(!socket_exist(&name));
+    server.join();
+}
+
+#[test]
+fn websocket_url_builds_what_the_positional_forms_connect_to() {
+    assert_eq!(
+        websocket_url("::1", 8080, "chat?room=1", false).unwrap(),
+        "ws://[::1]:8080/chat?room=1"
+    );
+    assert_eq!(websocket_url("[::1]", 0, "", true).unwrap(), "wss://[::1]/");
+    assert_eq!(
+        websocket_url("example.com", 0, "/MyWebSocketServer", false).unwrap(),
+        "ws://example.com/MyWebSocketServer"
+    );
+    for host in ["", "ws://x", "a/b", "user@host"] {
+        assert!(matches!(
+            websocket_url(host, 80, "/", false),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+    // With options, as WLanguage gives the parts.
+    let server = ws_server(1, echo);
+    let url = websocket_url("127.0.0.1", server.port(), "echo", false).unwrap();
+    let name = unique_name("url-from-parts");
+    let options = ConnectOptions::new().connect_timeout(Duration::from_secs(5));
+    websocket_client_connect_with(&name, &url, &options).unwrap();
+    socket_write(&name, "parts").unwrap();
+    assert_eq!(socket_read(&name).unwrap(), Message::from("parts"));
+    socket_close(&name).unwrap();
     server.join();
 }
