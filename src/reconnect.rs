@@ -24,6 +24,12 @@ use crate::error::{Error, Result};
 /// normal close (1000) by the server is retried only with
 /// [`after_normal_close(true)`](Self::after_normal_close).
 ///
+/// The first connect: an asynchronous connect returns before connecting, so a first attempt
+/// that fails (refused, say) is retried by this policy like a lost connection, and the
+/// callback sees `Error`, `Close`, `Reconnecting`. A blocking connect reports its failure to
+/// the caller at once and takes no name: the caller decides whether to try again. The policy
+/// applies once the blocking connect has succeeded.
+///
 /// # Examples
 /// ```
 /// use std::time::Duration;
