@@ -31,6 +31,18 @@ pub(crate) fn check_close(code: u16, reason: &str) -> Result<()> {
 impl Connection {
     pub(crate) fn close(&self, code: u16, reason: &str) {
         let deadline = deadline_after(self.close_timeout);
+        self.begin_close(code, reason, deadline);
+        self.end_close(deadline);
+    }
+
+    /// Marks the connection closing and sends our Close frame, waiting for room to send it
+    /// until `deadline` at most (`None`: not at all, what does not go out now goes with the
+    /// next read or flush).
+    pub(crate) fn begin_close_nowait(&self, code: u16, reason: &str) {
+        self.begin_close(code, reason, Instant::now());
+    }
+
+    fn begin_close(&self, code: u16, reason: &str, deadline: Instant) {
         let send = {
             let mut status = self.status.lock();
             let open = status.state == State::Open;
@@ -60,7 +72,12 @@ impl Connection {
                 log::debug!("{}: could not send Close: {e}", self.label);
             }
         }
-        self.finish_close(deadline);
+    }
+
+    /// Finishes the close handshake begun by [`begin_close`](Self::begin_close) within
+    /// `deadline`, then ends the TCP connection. Returns whether the peer answered our Close.
+    pub(crate) fn end_close(&self, deadline: Instant) -> bool {
+        let answered = self.finish_close(deadline);
         let _ = self.tcp.tcp().shutdown(Shutdown::Both);
         {
             let mut status = self.status.lock();
@@ -68,17 +85,31 @@ impl Connection {
             self.open.store(false, Ordering::Release);
         }
         log::debug!("{}: closed", self.label);
+        answered
+    }
+
+    /// The close timeout passed while a worker waited for the peer's Close: the connection is
+    /// cut, which wakes the worker.
+    pub(crate) fn cut_close(&self) {
+        log::debug!("{}: close handshake timed out", self.label);
+        self.status.lock().close_timed_out = true;
+        let _ = self.tcp.tcp().shutdown(Shutdown::Both);
+    }
+
+    /// The connection is closed (its close handshake ended).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.status.lock().state == State::Closed
     }
 
     /// Drives the close handshake: sends what is queued and reads (dropping data) until the
     /// peer's Close has come, then gives the server a moment to end the TCP connection first
     /// (RFC 6455 §7.1.1), all within the deadline.
-    fn finish_close(&self, deadline: Instant) {
+    fn finish_close(&self, deadline: Instant) -> bool {
         // A blocked reader wakes on the peer's answer, sees the socket closing and gives its
         // turn; if it does not in time, shutting the socket down wakes it.
         let Some(_turn) = self.read_turn.try_lock_until(deadline) else {
             log::debug!("{}: close handshake timed out", self.label);
-            return;
+            return false;
         };
         let mut deadline = deadline;
         let mut answered = false;
@@ -101,20 +132,21 @@ impl Connection {
                 Ok(_) => None, // data after our Close: dropped, as the caller asked to close
                 Err(e) if would_block(&e) && output_pending => Some(Readiness::Either),
                 Err(e) if would_block(&e) => Some(Readiness::Readable),
-                Err(_) => return, // ConnectionClosed, or the connection is gone anyway.
+                // ConnectionClosed, or the connection is gone anyway.
+                Err(_) => return answered || !can_read,
             };
             if Instant::now() >= deadline {
                 if !answered {
                     log::debug!("{}: close handshake timed out", self.label);
                 }
-                return;
+                return answered;
             }
             if let Some(readiness) = readiness {
                 if !matches!(
                     wait_ready(self.tcp.tcp(), readiness, Some(deadline)),
                     Ok(true)
                 ) {
-                    return;
+                    return answered;
                 }
             }
         }

@@ -75,6 +75,8 @@ pub(crate) struct Status {
     pub(crate) pending_failure: Option<CloseInfo>,
     /// The connection ended for a reason that trying again would not cure (a TLS failure).
     pub(crate) ended_for_good: bool,
+    /// Our Close went unanswered until the close timeout, and the connection was cut.
+    pub(crate) close_timed_out: bool,
 }
 
 /// Messages read from the engine but not returned yet, and what came after them.
@@ -115,6 +117,7 @@ impl Connection {
                 close: None,
                 pending_failure: None,
                 ended_for_good: false,
+                close_timed_out: false,
             }),
             open: AtomicBool::new(true),
             defer_failures: AtomicBool::new(false),

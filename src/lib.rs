@@ -203,6 +203,7 @@ mod burst;
 mod callback;
 mod classify;
 mod close;
+mod close_timer;
 mod connect;
 mod connection;
 mod deadline;

@@ -159,9 +159,10 @@ impl ManagedSocket {
         }
     }
 
-    /// Closes the connection and stops any reconnect. Waits for the worker to end, except
-    /// while it opens a connection: then it closes what it opens and ends by itself, within
-    /// the connect timeout.
+    /// Closes the connection and stops any reconnect. An asynchronous socket returns at once:
+    /// its worker finishes the close handshake and ends by itself. A blocking one closes here
+    /// and waits for its worker to end, except while it opens a connection: then the worker
+    /// closes what it opens and ends by itself, within the connect timeout.
     pub(crate) fn close(&self, code: u16, reason: &str) -> Result<()> {
         self.shared.handover.close();
         let Some(open) = self.shared.open_or_idle() else {
@@ -172,6 +173,15 @@ impl ManagedSocket {
             });
             return Ok(());
         };
+        if self.has_callback() {
+            // Asynchronous: nothing here waits on the network. Our Close goes out now; the
+            // worker finishes the handshake (within the close timeout, whatever the peer
+            // does), posts the final Close, and ends by itself.
+            if let Some(socket) = open {
+                socket.begin_close_for_worker(code, reason);
+            }
+            return Ok(());
+        }
         if let Some(socket) = open {
             socket.close_with(code, reason)?;
         }

@@ -102,6 +102,11 @@ impl ManagedState {
         }
     }
 
+    /// The socket is asynchronous: its events go to a callback.
+    pub(crate) fn has_callback(&self) -> bool {
+        self.handover.inbox().is_none()
+    }
+
     /// `socket_close` was called: the worker must not wait or reconnect any more.
     pub(crate) fn closing(&self) -> bool {
         self.handover.backlog().is_closing()

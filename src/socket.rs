@@ -6,6 +6,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::close::check_close;
+use crate::close_timer;
 use crate::connect;
 use crate::connection::Connection;
 use crate::deadline::deadline_after;
@@ -461,6 +462,27 @@ impl Socket {
         let owed = self.conn.status.lock().pending_failure.take();
         if let Some(info) = owed {
             self.conn.fail_now(info.code, &info.reason);
+        }
+    }
+
+    /// Starts closing for an asynchronous socket, without waiting: sends our Close frame and
+    /// returns; the worker finishes the handshake (`end_close_on_worker`), and the close timer
+    /// cuts the connection if the peer has not answered by the close timeout.
+    pub(crate) fn begin_close_for_worker(&self, code: u16, reason: &str) {
+        self.conn.begin_close_nowait(code, reason);
+        close_timer::cut_at(deadline_after(self.conn.close_timeout), &self.conn);
+    }
+
+    /// On the worker: finishes a close begun by `begin_close_for_worker`, and says how it
+    /// ended: our code and reason, or 1006 when the peer did not answer in time.
+    pub(crate) fn end_close_on_worker(&self) -> CloseInfo {
+        let answered = self.conn.end_close(deadline_after(self.conn.close_timeout));
+        close_timer::settled();
+        let timed_out = self.conn.status.lock().close_timed_out;
+        if timed_out || !answered {
+            CloseInfo::abnormal("the server did not answer our Close within the close timeout")
+        } else {
+            self.close_info()
         }
     }
 

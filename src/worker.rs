@@ -217,6 +217,14 @@ fn drive(shared: &ManagedState, socket: &Socket, keepalive: &Keepalive) -> Endin
             Ok(None) => false,
             Err(Error::Timeout(Timeout::Read)) => true,
             Err(Error::Closed(info)) => {
+                if shared.closing() && shared.has_callback() {
+                    // socket_close sent our Close and returned: the handshake is ours to end,
+                    // and the final Close says whether the peer answered in time.
+                    return Ending {
+                        error: None,
+                        close: socket.end_close_on_worker(),
+                    };
+                }
                 if !shared.closing() {
                     // The peer closed: finish the handshake and release the connection now.
                     let _ = socket.close();

@@ -92,6 +92,20 @@ pub fn threads_and_descriptors() -> (usize, usize) {
     (count("/proc/self/task"), count("/proc/self/fd"))
 }
 
+/// [`threads_and_descriptors`] once they are back to `expected`, or after [`HANG_GUARD`]: the
+/// workers of closed asynchronous sockets (and the close timer) end by themselves, just after
+/// the sockets' last events.
+pub fn settled_threads_and_descriptors(expected: (usize, usize)) -> (usize, usize) {
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    loop {
+        let now = threads_and_descriptors();
+        if now == expected || std::time::Instant::now() >= deadline {
+            return now;
+        }
+        thread::yield_now();
+    }
+}
+
 /// A port on 127.0.0.1 where nothing listens (bound to port 0, read, then released).
 pub fn closed_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
