@@ -89,7 +89,7 @@ impl Connection {
     }
 
     /// The close timeout passed while a worker waited for the peer's Close: the connection is
-    /// cut, which wakes the worker.
+    /// cut, which wakes the worker (see [`crate::background`]).
     pub(crate) fn cut_close(&self) {
         log::debug!("{}: close handshake timed out", self.label);
         self.status.lock().close_timed_out = true;

@@ -62,6 +62,10 @@ pub(crate) struct Connection {
     /// violation is reported at once, but the connection is failed only when the worker says
     /// so, once the application has handled the messages that came before it.
     pub(crate) defer_failures: AtomicBool,
+    /// Set for asynchronous sockets, whose writers (a GUI's thread) must not wait on the
+    /// network: a frame that the socket does not take at once waits in the engine's write
+    /// buffer (bounded by `max_write_buffer_size`), and the worker sends it when it can.
+    pub(crate) queue_writes: AtomicBool,
     pub(crate) write_timeout: Duration,
     pub(crate) close_timeout: Duration,
     pub(crate) limits: Limits,
@@ -121,6 +125,7 @@ impl Connection {
             }),
             open: AtomicBool::new(true),
             defer_failures: AtomicBool::new(false),
+            queue_writes: AtomicBool::new(false),
             tcp,
             url,
             label: label.to_owned(),
@@ -216,6 +221,8 @@ impl Connection {
         };
         let sent = match result {
             Ok(()) => Ok(()),
+            // Queued: the worker sends the rest as the peer takes it.
+            Err(e) if would_block(&e) && self.queue_writes.load(Ordering::Relaxed) => Ok(()),
             Err(e) if would_block(&e) => match self.flush_out(self.write_timeout, true) {
                 Ok(true) => Ok(()),
                 Ok(false) => {
@@ -283,6 +290,29 @@ impl Connection {
                 .unwrap_or_else(|| Error::lost("connection closed")),
             WriteFailure::PeerGone(kind) => self.peer_gone(kind),
             WriteFailure::Failed(error) => error,
+        }
+    }
+
+    /// Output waits for the peer to take it (the last write would have blocked).
+    pub(crate) fn output_waits(&self) -> bool {
+        self.ws().get_ref().write_stalled_since.is_some()
+    }
+
+    /// Sends what waits in the engine's write buffer, as far as the peer takes it now; once
+    /// nothing has gone out for the write timeout, cuts the connection (the reader then
+    /// reports `Timeout(Write)`).
+    pub(crate) fn flush_queued(&self) {
+        let stalled_since = {
+            let mut ws = self.ws();
+            match ws.flush() {
+                Ok(()) => None,
+                Err(e) if would_block(&e) => ws.get_ref().write_stalled_since,
+                // The reader reports what broke.
+                Err(_) => None,
+            }
+        };
+        if stalled_since.is_some_and(|since| since.elapsed() >= self.write_timeout) {
+            self.abort("the peer stopped reading: nothing could be sent for the write timeout");
         }
     }
 

@@ -198,12 +198,12 @@
 //! Rust 1.85. Raising it is a minor-version change.
 
 mod access;
+mod background;
 mod backlog;
 mod burst;
 mod callback;
 mod classify;
 mod close;
-mod close_timer;
 mod connect;
 mod connection;
 mod deadline;

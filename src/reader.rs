@@ -10,6 +10,7 @@ use tungstenite::WebSocket;
 
 use crate::classify::{self, would_block, ReadFailure};
 use crate::connection::{Connection, ReadAhead};
+use crate::deadline::later;
 use crate::error::{Error, Result, Timeout};
 use crate::event_queue::EventQueue;
 use crate::reconnect::is_retryable;
@@ -125,7 +126,30 @@ impl Connection {
     fn wait_readable(&self, turn: &mut ReadAhead, idle: &mut IdleWait) -> Result<bool> {
         loop {
             let until = idle.until(&turn.messages);
-            if wait_ready(self.tcp.tcp(), Readiness::Readable, until).map_err(Error::Io)? {
+            // Output the peer has not taken yet (queued writes, pongs) goes out as it makes
+            // room, while we wait for input; and once it has waited the write timeout, the
+            // read path fails the connection, so the wait ends then too.
+            let stalled_since = self.ws().get_ref().write_stalled_since;
+            let (readiness, until) = match stalled_since {
+                Some(since) => {
+                    let give_up = later(since, self.write_timeout);
+                    (
+                        Readiness::Either,
+                        Some(until.map_or(give_up, |u| u.min(give_up))),
+                    )
+                }
+                None => (Readiness::Readable, until),
+            };
+            let ready = wait_ready(self.tcp.tcp(), readiness, until).map_err(Error::Io)?;
+            if let Some(since) = stalled_since {
+                // Errors show on the next read or write.
+                let _ = self.ws().flush();
+                if since.elapsed() >= self.write_timeout {
+                    // Back to the read loop, which fails the connection.
+                    return Ok(true);
+                }
+            }
+            if ready {
                 return Ok(true);
             }
             if idle.nothing_came(&mut turn.messages) {

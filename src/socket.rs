@@ -5,8 +5,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use crate::background;
 use crate::close::check_close;
-use crate::close_timer;
 use crate::connect;
 use crate::connection::Connection;
 use crate::deadline::deadline_after;
@@ -136,7 +136,12 @@ impl Socket {
     /// # Ok::<(), named_websocket::Error>(())
     /// ```
     pub fn write(&self, message: impl Into<Message>) -> Result<()> {
-        self.conn.write(message.into())
+        self.conn.write(message.into())?;
+        if self.conn.queue_writes.load(Ordering::Relaxed) && self.conn.output_waits() {
+            // Queued: sent in the background as the peer makes room.
+            background::flush(&self.conn);
+        }
+        Ok(())
     }
 
     /// Returns the next message, waiting as long as it takes.
@@ -451,6 +456,13 @@ impl Socket {
         self.conn.defer_failures.store(true, Ordering::SeqCst);
     }
 
+    /// Makes writes that the socket does not take at once wait in the engine's bounded write
+    /// buffer instead of blocking the writer; for an asynchronous socket, whose worker sends
+    /// them.
+    pub(crate) fn queue_writes(&self) {
+        self.conn.queue_writes.store(true, Ordering::SeqCst);
+    }
+
     /// The close code of the failure owed for a violation reported earlier, if one is.
     pub(crate) fn owed_failure_code(&self) -> Option<u16> {
         let status = self.conn.status.lock();
@@ -470,14 +482,14 @@ impl Socket {
     /// cuts the connection if the peer has not answered by the close timeout.
     pub(crate) fn begin_close_for_worker(&self, code: u16, reason: &str) {
         self.conn.begin_close_nowait(code, reason);
-        close_timer::cut_at(deadline_after(self.conn.close_timeout), &self.conn);
+        background::cut_close_at(deadline_after(self.conn.close_timeout), &self.conn);
     }
 
     /// On the worker: finishes a close begun by `begin_close_for_worker`, and says how it
     /// ended: our code and reason, or 1006 when the peer did not answer in time.
     pub(crate) fn end_close_on_worker(&self) -> CloseInfo {
         let answered = self.conn.end_close(deadline_after(self.conn.close_timeout));
-        close_timer::settled();
+        background::settled();
         let timed_out = self.conn.status.lock().close_timed_out;
         if timed_out || !answered {
             CloseInfo::abnormal("the server did not answer our Close within the close timeout")

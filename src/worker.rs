@@ -202,6 +202,9 @@ const GATHER: usize = 256;
 fn drive(shared: &ManagedState, socket: &Socket, keepalive: &Keepalive) -> Ending {
     // The worker reads ahead of the application: a violation must not cut off its answers.
     socket.defer_failures();
+    if shared.has_callback() {
+        socket.queue_writes();
+    }
     let mut clock = keepalive.start(Instant::now());
     loop {
         let deadline = keepalive.next_deadline(&clock, socket.last_received());

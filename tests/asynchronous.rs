@@ -903,3 +903,123 @@ fn messages_received_counts_what_came_from_the_network_before_it_is_dispatched()
     socket_close(&name).unwrap();
     server.join();
 }
+
+#[test]
+fn the_dispatching_thread_never_waits_on_a_peer_that_neither_reads_nor_answers() {
+    let _serial = serial();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    // Accepts the upgrade, then reads nothing and answers nothing until released.
+    let server = ws_server(1, move |ws| {
+        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        drop(ws);
+    });
+    let name = unique_name("async-never-waits");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    let options = ConnectOptions::new()
+        .max_write_buffer_size(Some(4 << 20))
+        .close_timeout(Duration::from_secs(2));
+    websocket_client_connect_async_with(
+        &name,
+        move |_, event| record.record(&event),
+        &server.ws_url("/"),
+        &options,
+    )
+    .unwrap();
+    let opened = {
+        let recorder = recorder.clone();
+        move || !recorder.seen().is_empty()
+    };
+    dispatch_until(opened).unwrap();
+    const BOUND: Duration = Duration::from_millis(500);
+    // Writes: taken at once until the send queue (the write buffer) is full, then refused.
+    let chunk = vec![7u8; 1 << 20];
+    let mut queued = 0;
+    let full = loop {
+        let started = std::time::Instant::now();
+        let result = socket_write(&name, chunk.clone());
+        assert!(
+            started.elapsed() < BOUND,
+            "a write waited {:?}",
+            started.elapsed()
+        );
+        match result {
+            Ok(()) => queued += 1,
+            Err(error) => break error,
+        }
+        assert!(queued < 1000, "the send queue never filled");
+    };
+    assert!(matches!(full, Error::Capacity(_)), "{full:?}");
+    // Close: returns at once; the worker waits for the answer that never comes.
+    let started = std::time::Instant::now();
+    socket_close(&name).unwrap();
+    assert!(
+        started.elapsed() < BOUND,
+        "socket_close waited {:?}",
+        started.elapsed()
+    );
+    assert!(!socket_exist(&name));
+    recorder.wait_closed();
+    let seen = recorder.seen();
+    assert!(
+        matches!(seen.last(), Some(Seen::Close(1006, reason)) if reason.contains("did not answer")),
+        "the final Close says the close timed out: {seen:?}"
+    );
+    release_tx.send(()).unwrap();
+    server.join();
+}
+
+#[test]
+fn writes_queued_while_the_peer_does_not_read_go_out_in_order_once_it_does() {
+    let _serial = serial();
+    const COUNT: usize = 40;
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let server = ws_server(1, move |mut ws| {
+        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        let mut next = 0;
+        while next < COUNT {
+            let message = ws.read().unwrap();
+            if message.is_binary() {
+                let data = message.into_data();
+                assert_eq!((data.len(), data[0] as usize), (256 << 10, next));
+                next += 1;
+            }
+        }
+        ws.send(tungstenite::Message::text(format!("got {next}")))
+            .unwrap();
+        while ws.read().is_ok() {}
+    });
+    let name = unique_name("async-queued-writes");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(
+        &name,
+        move |_, event| record.record(&event),
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    let opened = {
+        let recorder = recorder.clone();
+        move || !recorder.seen().is_empty()
+    };
+    dispatch_until(opened).unwrap();
+    // 10 MiB while the peer reads nothing: more than the kernel takes; the rest is queued.
+    for i in 0..COUNT {
+        socket_write(&name, vec![i as u8; 256 << 10]).unwrap();
+    }
+    release_tx.send(()).unwrap();
+    let answered = {
+        let recorder = recorder.clone();
+        move || {
+            recorder
+                .seen()
+                .contains(&Seen::Text(format!("got {COUNT}")))
+        }
+    };
+    dispatch_until(answered).unwrap();
+    socket_close(&name).unwrap();
+    recorder.wait_closed();
+    server.join();
+}

@@ -1,0 +1,152 @@
+//! The library's background thread for asynchronous sockets: what must happen while nobody
+//! waits for it. It runs only while it has work, and ends when it has none.
+//!
+//! - **Queued writes.** An asynchronous socket's writer (a GUI's thread) does not wait for the
+//!   network: what the socket does not take at once waits in the engine's bounded write
+//!   buffer. The socket's worker may be asleep in poll(2) waiting for input, with nothing to
+//!   wake it, so this thread sends that output as the peer makes room, and cuts the connection
+//!   once nothing has gone out for the write timeout.
+//! - **Close deadlines.** `socket_close` on an asynchronous socket sends our Close and
+//!   returns; the worker waits for the answer. A peer that never answers and sends nothing
+//!   would keep it asleep, so this thread cuts the connection at the close timeout.
+//!
+//! While it has writes to send it looks at them every [`TICK`]: a queued write goes out at most
+//! that much later than the peer makes room, and no descriptor is spent on waking the thread.
+
+use std::sync::{Arc, Weak};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use rustix::event::{PollFd, PollFlags, Timespec};
+
+use crate::connection::Connection;
+
+/// How often queued output is looked at while some waits.
+const TICK: Duration = Duration::from_millis(10);
+
+#[derive(Default)]
+struct Jobs {
+    /// Connections with queued output.
+    flushes: Vec<Weak<Connection>>,
+    /// Close handshakes under way, and when to cut them.
+    closes: Vec<(Instant, Weak<Connection>)>,
+    running: bool,
+}
+
+static JOBS: Mutex<Jobs> = Mutex::new(Jobs {
+    flushes: Vec::new(),
+    closes: Vec::new(),
+    running: false,
+});
+static CHANGED: Condvar = Condvar::new();
+
+/// Sends `connection`'s queued output as its peer makes room.
+pub(crate) fn flush(connection: &Arc<Connection>) {
+    let mut jobs = JOBS.lock();
+    let known = jobs
+        .flushes
+        .iter()
+        .any(|job| std::ptr::eq(job.as_ptr(), Arc::as_ptr(connection)));
+    if !known {
+        jobs.flushes.push(Arc::downgrade(connection));
+    }
+    start(jobs);
+}
+
+/// Cuts `connection` at `deadline` unless its close handshake has ended by then.
+pub(crate) fn cut_close_at(deadline: Instant, connection: &Arc<Connection>) {
+    let mut jobs = JOBS.lock();
+    jobs.closes.push((deadline, Arc::downgrade(connection)));
+    start(jobs);
+}
+
+/// A close ended: the thread forgets it (and ends when it has nothing left to do).
+pub(crate) fn settled() {
+    let _jobs = JOBS.lock();
+    CHANGED.notify_one();
+}
+
+fn start(mut jobs: parking_lot::MutexGuard<'_, Jobs>) {
+    if jobs.running {
+        CHANGED.notify_one();
+        return;
+    }
+    match thread::Builder::new()
+        .name("named-websocket-background".into())
+        .spawn(run)
+    {
+        Ok(_) => jobs.running = true,
+        // Without it, queued output goes with the worker's next read or write, and a close
+        // ends when the peer answers or the network gives up.
+        Err(e) => log::warn!("could not start the background thread: {e}"),
+    }
+}
+
+fn run() {
+    loop {
+        let mut jobs = JOBS.lock();
+        let now = Instant::now();
+        let mut due = Vec::new();
+        jobs.closes.retain(|(deadline, connection)| {
+            let Some(connection) = connection.upgrade() else {
+                return false;
+            };
+            if connection.is_closed() {
+                return false;
+            }
+            if *deadline <= now {
+                due.push(connection);
+                return false;
+            }
+            true
+        });
+        let mut flushes = Vec::new();
+        jobs.flushes
+            .retain(|connection| match connection.upgrade() {
+                Some(connection) if connection.output_waits() => {
+                    flushes.push(connection);
+                    true
+                }
+                _ => false,
+            });
+        let next_close = jobs.closes.iter().map(|(deadline, _)| *deadline).min();
+        if due.is_empty() && flushes.is_empty() && next_close.is_none() {
+            jobs.running = false;
+            return;
+        }
+        if flushes.is_empty() && due.is_empty() {
+            // Only closes to watch: sleep until the next deadline, or a change.
+            if let Some(next) = next_close {
+                CHANGED.wait_until(&mut jobs, next);
+            }
+            continue;
+        }
+        // The connections' own locks are taken with ours released.
+        drop(jobs);
+        for connection in due {
+            connection.cut_close();
+        }
+        if !flushes.is_empty() {
+            let wait =
+                next_close.map_or(TICK, |next| next.saturating_duration_since(now).min(TICK));
+            wait_writable(&flushes, wait);
+            for connection in &flushes {
+                connection.flush_queued();
+            }
+        }
+    }
+}
+
+/// Waits until one of the connections can take output, or `wait` passes.
+fn wait_writable(connections: &[Arc<Connection>], wait: Duration) {
+    let mut fds: Vec<PollFd<'_>> = connections
+        .iter()
+        .map(|connection| PollFd::new(connection.tcp.tcp(), PollFlags::OUT))
+        .collect();
+    let timeout = Timespec::try_from(wait).unwrap_or(Timespec {
+        tv_sec: 0,
+        tv_nsec: 10_000_000,
+    });
+    let _ = rustix::event::poll(&mut fds, Some(&timeout));
+}
