@@ -6,6 +6,9 @@
 //!   buffer. The socket's worker may be asleep in poll(2) waiting for input, with nothing to
 //!   wake it, so this thread sends that output as the peer makes room, and cuts the connection
 //!   once nothing has gone out for the write timeout.
+//! - **Wake-ups owed by the dispatcher.** A `dispatch_*` call that returns with events left
+//!   owes the host loop a wake-up; the wake hook is called from here rather than from the
+//!   dispatching thread, which may hold the host loop's own lock.
 //! - **Close deadlines.** `socket_close` on an asynchronous socket sends our Close and
 //!   returns; the worker waits for the answer. A peer that never answers and sends nothing
 //!   would keep it asleep, so this thread cuts the connection at the close timeout.
@@ -31,12 +34,15 @@ struct Jobs {
     flushes: Vec<Weak<Connection>>,
     /// Close handshakes under way, and when to cut them.
     closes: Vec<(Instant, Weak<Connection>)>,
+    /// Functions to call once, off the caller's thread.
+    calls: Vec<fn()>,
     running: bool,
 }
 
 static JOBS: Mutex<Jobs> = Mutex::new(Jobs {
     flushes: Vec::new(),
     closes: Vec::new(),
+    calls: Vec::new(),
     running: false,
 });
 static CHANGED: Condvar = Condvar::new();
@@ -58,6 +64,16 @@ pub(crate) fn flush(connection: &Arc<Connection>) {
 pub(crate) fn cut_close_at(deadline: Instant, connection: &Arc<Connection>) {
     let mut jobs = JOBS.lock();
     jobs.closes.push((deadline, Arc::downgrade(connection)));
+    start(jobs);
+}
+
+/// Calls `call` on the background thread, once (a second request before it ran is the same
+/// one).
+pub(crate) fn call_soon(call: fn()) {
+    let mut jobs = JOBS.lock();
+    if !jobs.calls.contains(&call) {
+        jobs.calls.push(call);
+    }
     start(jobs);
 }
 
@@ -110,6 +126,14 @@ fn run() {
                 }
                 _ => false,
             });
+        let calls = std::mem::take(&mut jobs.calls);
+        if !calls.is_empty() {
+            drop(jobs);
+            for call in calls {
+                call();
+            }
+            continue;
+        }
         let next_close = jobs.closes.iter().map(|(deadline, _)| *deadline).min();
         if due.is_empty() && flushes.is_empty() && next_close.is_none() {
             jobs.running = false;

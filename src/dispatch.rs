@@ -14,6 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
 
+use crate::background;
 use crate::callback::{CallbackSlot, Progress};
 use crate::error::{Error, Result};
 use crate::event_queue::EventQueue;
@@ -286,17 +287,20 @@ pub fn dispatch_until_all_closed() -> Result<usize> {
     dispatch_until(|| false)
 }
 
-/// Installs the wake-up hook: called from a worker thread each time the dispatch queue goes
-/// from empty to not empty, so that a GUI event loop can schedule a call to
-/// [`dispatch_pending`] on its own thread; and again when a `dispatch_*` call returns with
-/// events left in the queue (they arrived while it ran). So a loop that dispatches only when
-/// woken never leaves events behind. Replaces any previous hook.
+/// Installs the wake-up hook: called each time the dispatch queue goes from empty to not
+/// empty, so that a GUI event loop can schedule a call to [`dispatch_pending`] on its own
+/// thread; and again when a `dispatch_*` call returns with events left in the queue (they
+/// arrived while it ran). So a loop that dispatches only when woken never leaves events
+/// behind. Replaces any previous hook.
 ///
-/// The hook runs on worker threads (and on the dispatching thread, as a `dispatch_*` call
-/// returns with events left): it must be quick and must not dispatch itself (post a message to
-/// the GUI loop, set a flag, write to a pipe). A hook that panics is caught and logged at
-/// `error`; the socket goes on and its events still arrive. It is never called while a
-/// callback's panic unwinds through the dispatcher.
+/// Where it runs: on the worker thread that posted the event, or on the library's background
+/// thread for the wake-up a `dispatch_*` call owes as it returns. **Never on the thread that
+/// dispatches, and never while the library holds a lock**, and no call a dispatching thread
+/// makes on an asynchronous socket waits for a worker: so a hook that posts to an event loop
+/// guarded by the loop's own lock cannot deadlock with the GUI thread, even while that thread
+/// holds the lock and dispatches. It should be quick (post a message to the GUI loop, set a
+/// flag, write to a pipe) and must not dispatch itself. A hook that panics is caught and
+/// logged at `error`; the socket goes on and its events still arrive.
 ///
 /// # Examples
 /// ```
@@ -361,9 +365,10 @@ impl Drop for Dispatcher {
     fn drop(&mut self) {
         *QUEUE.dispatcher.lock() = None;
         // Events posted while we dispatched found the queue not empty and woke nobody: wake
-        // the host loop again for them, or a loop that dispatches only when woken stalls.
-        if QUEUE.pending.load(Ordering::SeqCst) > 0 {
-            wake();
+        // the host loop again for them, or a loop that dispatches only when woken stalls. Not
+        // from this thread, which may hold the host loop's own lock (and may be unwinding).
+        if QUEUE.pending.load(Ordering::SeqCst) > 0 && QUEUE.wake_hook.read().is_some() {
+            background::call_soon(wake);
         }
     }
 }

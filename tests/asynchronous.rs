@@ -1023,3 +1023,65 @@ fn writes_queued_while_the_peer_does_not_read_go_out_in_order_once_it_does() {
     recorder.wait_closed();
     server.join();
 }
+
+#[test]
+fn a_hook_that_takes_the_gui_loops_own_lock_cannot_deadlock_with_the_dispatching_thread() {
+    let _serial = serial();
+    // The GUI loop's state, guarded by its own lock, which the GUI thread holds while it
+    // dispatches; the hook posts to it under that lock.
+    let gui = Arc::new(Mutex::new(Vec::<&'static str>::new()));
+    let (woken_tx, woken_rx) = mpsc::channel::<()>();
+    let woken_tx = Mutex::new(woken_tx);
+    {
+        let gui = Arc::clone(&gui);
+        set_wake_hook(move || {
+            gui.lock().unwrap().push("dispatch now");
+            let _ = woken_tx.lock().unwrap().send(());
+        });
+    }
+    let server = ws_server(1, |mut ws| {
+        ws.send(tungstenite::Message::text("first")).unwrap();
+        assert_eq!(ws.read().unwrap().into_text().unwrap(), "go");
+        ws.send(tungstenite::Message::text("second")).unwrap();
+        echo(ws)
+    });
+    let name = unique_name("async-hook-gui-lock");
+    let messages = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&messages);
+    websocket_client_connect_async_url(
+        &name,
+        move |name, event| {
+            if let Event::Message(message) = event {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if message.as_text() == Some("first") {
+                    // Hold this dispatch until "second" waits behind it ("first" still counts
+                    // while it runs): the dispatch then returns with events left, and owes
+                    // the loop a wake-up.
+                    socket_write(name, "go").unwrap();
+                    let deadline = std::time::Instant::now() + HANG_GUARD;
+                    while pending_events() < 2 {
+                        assert!(std::time::Instant::now() < deadline, "hang guard");
+                        thread::yield_now();
+                    }
+                }
+            }
+        },
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    // The GUI thread: only when woken, it takes its own lock and dispatches while holding
+    // it. "second" is dispatched only if the wake-up owed for it came (off this thread).
+    while messages.load(Ordering::SeqCst) < 2 {
+        woken_rx
+            .recv_timeout(HANG_GUARD)
+            .expect("woken for every event");
+        let held = gui.lock().unwrap();
+        dispatch_pending().unwrap();
+        drop(held);
+    }
+    clear_wake_hook();
+    socket_close(&name).unwrap();
+    dispatch_until_all_closed().unwrap();
+    assert!(!gui.lock().unwrap().is_empty());
+    server.join();
+}
