@@ -373,6 +373,11 @@ impl Drop for Dispatcher {
     }
 }
 
+/// Calls the wake hook now, on this (worker) thread: a mailbox socket has events to take.
+pub(crate) fn wake_hook_now() {
+    wake();
+}
+
 /// Calls the wake hook, if there is one. A hook that panics is contained (see
 /// [`run_hook`]): the worker or dispatcher that called it goes on.
 fn wake() {

@@ -23,6 +23,8 @@ enum Sink {
     Callback(Arc<CallbackSlot>),
     /// Blocking mode: messages wait for `socket_read`.
     Inbox(Inbox),
+    /// Asynchronous mode without a callback: every event waits for `socket_next_event`.
+    Mailbox(Inbox),
 }
 
 #[derive(Debug)]
@@ -49,6 +51,13 @@ impl HandOver {
         HandOver::new(name, Sink::Inbox(inbox), backlog)
     }
 
+    /// Every event waits in a queue of the socket's own, for `socket_next_event`.
+    pub(crate) fn to_mailbox(name: &str, backlog: Backlog) -> HandOver {
+        let backlog = Arc::new(backlog);
+        let mailbox = Inbox::new(Arc::clone(&backlog));
+        HandOver::new(name, Sink::Mailbox(mailbox), backlog)
+    }
+
     fn new(name: &str, sink: Sink, backlog: Arc<Backlog>) -> HandOver {
         HandOver {
             name: name.to_owned(),
@@ -71,8 +80,22 @@ impl HandOver {
     pub(crate) fn inbox(&self) -> Option<&Inbox> {
         match &self.sink {
             Sink::Inbox(inbox) => Some(inbox),
-            Sink::Callback(_) => None,
+            Sink::Callback(_) | Sink::Mailbox(_) => None,
         }
+    }
+
+    /// The mailbox, for an asynchronous socket without a callback.
+    pub(crate) fn mailbox(&self) -> Option<&Inbox> {
+        match &self.sink {
+            Sink::Mailbox(mailbox) => Some(mailbox),
+            Sink::Callback(_) | Sink::Inbox(_) => None,
+        }
+    }
+
+    /// The socket is asynchronous: its events go to a callback or a mailbox, and nothing its
+    /// application's threads do waits on the network.
+    pub(crate) fn is_asynchronous(&self) -> bool {
+        !matches!(self.sink, Sink::Inbox(_))
     }
 
     /// Hands an event over, waiting for room unless the socket is closing. `transient` marks
@@ -116,7 +139,15 @@ impl HandOver {
                 events,
                 last,
             }),
-            Sink::Inbox(inbox) => inbox.put(events, last),
+            Sink::Inbox(inbox) => {
+                inbox.put(events, last);
+            }
+            Sink::Mailbox(mailbox) => {
+                if mailbox.put(events, last) {
+                    // Now something to take: the host loop polls again.
+                    dispatch::wake_hook_now();
+                }
+            }
         }
     }
 
@@ -126,7 +157,7 @@ impl HandOver {
         match &self.sink {
             Sink::Callback(_) if self.last_posted.load(Ordering::SeqCst) => {}
             Sink::Callback(_) => self.give(EventQueue::default(), true),
-            Sink::Inbox(inbox) => inbox.finish(None),
+            Sink::Inbox(inbox) | Sink::Mailbox(inbox) => inbox.finish(None),
         }
     }
 
@@ -142,7 +173,7 @@ impl HandOver {
     /// Ends a blocking socket's inbox now with `close`, for `socket_close` during a connect:
     /// blocked readers learn of the close now, not when that connect gives up.
     pub(crate) fn end_inbox(&self, close: CloseInfo) {
-        if let Sink::Inbox(inbox) = &self.sink {
+        if let Sink::Inbox(inbox) | Sink::Mailbox(inbox) = &self.sink {
             inbox.finish(Some(close));
         }
     }

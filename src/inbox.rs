@@ -1,5 +1,7 @@
-//! The inbox of a blocking socket run by a worker (one with keepalive, an idle timeout or
-//! reconnect): the worker puts messages in, `socket_read` takes them out.
+//! The inbox of a socket run by a worker: the worker puts events in, and the application takes
+//! them out. A blocking socket (one with keepalive, an idle timeout or reconnect) reads its
+//! messages with `socket_read`; an asynchronous socket without a callback takes every event
+//! with `socket_next_event` (its "mailbox").
 
 use std::sync::Arc;
 
@@ -40,7 +42,8 @@ impl Inbox {
 
     /// Puts events already counted in the backlog; with `last`, no other follows. An inbox
     /// that `socket_close` already ended counts them out at once: nobody will read them.
-    pub(crate) fn put(&self, mut events: EventQueue, last: bool) {
+    /// Returns true when the inbox was empty and now holds events.
+    pub(crate) fn put(&self, mut events: EventQueue, last: bool) -> bool {
         let mut state = self.state.lock();
         if state.finished {
             drop(state);
@@ -48,14 +51,27 @@ impl Inbox {
                 events: events.len(),
                 bytes: events.message_bytes(),
             });
-            return;
+            return false;
         }
+        let was_empty = state.events.is_empty();
+        let arrived = !events.is_empty();
         state.events.append(&mut events);
         // In the same lock section as the last event, so that no read sees the last event
         // and then an inbox that is not finished.
         state.finished |= last;
         drop(state);
         self.ready.notify_all();
+        was_empty && arrived
+    }
+
+    /// The next event, any kind, without waiting (for a mailbox).
+    pub(crate) fn next_event(&self) -> Option<Event> {
+        let event = self.state.lock().events.pop()?;
+        self.backlog.taken(Count {
+            events: 1,
+            bytes: event.size(),
+        });
+        Some(event)
     }
 
     /// No event will come: blocked readers learn the end. With `close`, that is the end they

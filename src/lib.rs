@@ -246,10 +246,11 @@ pub use crate::event::Event;
 pub use crate::info::ConnectionInfo;
 pub use crate::message::Message;
 pub use crate::named::{
-    socket_close, socket_close_with, socket_exist, socket_handle, socket_info, socket_ping,
-    socket_protocol, socket_read, socket_read_timeout, socket_state, socket_try_read, socket_write,
-    websocket_client_connect, websocket_client_connect_async, websocket_client_connect_async_ssl,
-    websocket_client_connect_async_url, websocket_client_connect_async_with,
+    socket_close, socket_close_with, socket_exist, socket_handle, socket_info, socket_next_event,
+    socket_ping, socket_protocol, socket_read, socket_read_timeout, socket_state, socket_try_read,
+    socket_write, websocket_client_connect, websocket_client_connect_async,
+    websocket_client_connect_async_ssl, websocket_client_connect_async_url,
+    websocket_client_connect_async_with, websocket_client_connect_polled,
     websocket_client_connect_ssl, websocket_client_connect_url, websocket_client_connect_with,
     websocket_url,
 };

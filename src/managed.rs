@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::callback::Callback;
 use crate::dispatch;
 use crate::error::{CloseInfo, Error, Result};
+use crate::event::Event;
 use crate::handover::HandOver;
 use crate::info::ConnectionInfo;
 use crate::managed_state::{ManagedState, Phase};
@@ -73,6 +74,27 @@ impl ManagedSocket {
         .inspect_err(|_| dispatch::socket_stopped())
     }
 
+    /// An asynchronous socket without a callback: its events wait in its mailbox; the worker
+    /// connects.
+    pub(crate) fn start_polled(
+        name: &str,
+        target: Target,
+        options: &ConnectOptions,
+        checked: Checked,
+    ) -> Result<ManagedSocket> {
+        let handover = HandOver::to_mailbox(name, options.backlog());
+        let phase = Phase::Connecting { retry: false };
+        ManagedSocket::start(
+            name,
+            handover,
+            phase,
+            Start::Connect,
+            target,
+            options,
+            checked,
+        )
+    }
+
     /// A blocking socket whose connection `socket` is already open: reads take messages from
     /// the inbox the worker fills.
     pub(crate) fn start_blocking(
@@ -110,9 +132,30 @@ impl ManagedSocket {
         WeakManaged(Arc::downgrade(&self.shared))
     }
 
-    /// True for an asynchronous socket, whose messages go to its callback.
-    pub(crate) fn has_callback(&self) -> bool {
-        self.shared.handover.inbox().is_none()
+    /// True for an asynchronous socket, whose events go to its callback or its mailbox.
+    pub(crate) fn is_asynchronous(&self) -> bool {
+        self.shared.is_asynchronous()
+    }
+
+    /// The next event of an asynchronous socket opened without a callback, without waiting.
+    pub(crate) fn next_event(&self) -> Result<Option<Event>> {
+        match self.shared.handover.mailbox() {
+            Some(mailbox) => Ok(mailbox.next_event()),
+            None if self.is_asynchronous() => Err(Error::WrongMode(
+                format!(
+                    "socket {:?} has a callback: its events go to the callback",
+                    self.shared.name
+                )
+                .into(),
+            )),
+            None => Err(Error::WrongMode(
+                format!(
+                    "socket {:?} is a blocking socket: read its messages with socket_read",
+                    self.shared.name
+                )
+                .into(),
+            )),
+        }
     }
 
     pub(crate) fn state(&self) -> State {
@@ -173,7 +216,7 @@ impl ManagedSocket {
             });
             return Ok(());
         };
-        if self.has_callback() {
+        if self.is_asynchronous() {
             // Asynchronous: nothing here waits on the network. Our Close goes out now; the
             // worker finishes the handshake (within the close timeout, whatever the peer
             // does), posts the final Close, and ends by itself.

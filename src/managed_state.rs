@@ -102,9 +102,9 @@ impl ManagedState {
         }
     }
 
-    /// The socket is asynchronous: its events go to a callback.
-    pub(crate) fn has_callback(&self) -> bool {
-        self.handover.inbox().is_none()
+    /// The socket is asynchronous: its events go to a callback or a mailbox.
+    pub(crate) fn is_asynchronous(&self) -> bool {
+        self.handover.is_asynchronous()
     }
 
     /// `socket_close` was called: the worker must not wait or reconnect any more.

@@ -332,6 +332,82 @@ where
     connect_named_async(name, Box::new(callback), target, options)
 }
 
+/// Opens a connection in the background and gives it a name, without a callback: its events
+/// wait in a queue of its own, which the application takes with [`socket_next_event`].
+///
+/// The style of an immediate-mode GUI (egui) or any loop that owns its state: each frame
+/// takes what arrived and updates state it owns, with no callback, no `Send`, no `'static`,
+/// no `Arc<Mutex<…>>`. Events are those of [`websocket_client_connect_async`], in the same
+/// order (`Open`, each `Message`, `Close`, `Error`, `Reconnecting`). The
+/// [wake hook](crate::set_wake_hook) is called, from the socket's worker, when its queue goes
+/// from empty to not empty. Back-pressure is the same as for callbacks
+/// ([`ConnectOptions::event_queue_limit`], [`ConnectOptions::event_queue_bytes`]). Its events
+/// do not go through the dispatch queue: `dispatch_*` calls neither run nor wait for them.
+///
+/// Returns at once (checks the arguments and takes the name; a worker connects). Nothing an
+/// application's thread does on this socket waits on the network: [`socket_write`] queues
+/// what the peer does not take at once, [`socket_close`] sends the Close and returns.
+///
+/// # Errors
+/// As [`websocket_client_connect_async_with`].
+///
+/// # Examples
+/// ```no_run
+/// use named_websocket::{socket_next_event, websocket_client_connect_polled, ConnectOptions, Event};
+///
+/// websocket_client_connect_polled("feed", "wss://example.com/feed", &ConnectOptions::new())?;
+/// let mut log: Vec<String> = Vec::new(); // state the UI thread owns
+/// // Each frame:
+/// while let Some(event) = socket_next_event("feed")? {
+///     match event {
+///         Event::Message(message) => log.push(format!("{message:?}")),
+///         Event::Close { code, reason } => log.push(format!("closed {code} {reason}")),
+///         _ => {}
+///     }
+/// }
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn websocket_client_connect_polled(
+    name: &str,
+    url: &str,
+    options: &ConnectOptions,
+) -> Result<()> {
+    check_name(name)?;
+    let target = Target::from_url(url)?;
+    let checked = options.validate()?;
+    let reservation = registry::reserve(name, target.url.as_str())?;
+    let socket = ManagedSocket::start_polled(name, target, options, checked)?;
+    reservation.fill(Entry::Managed(socket)).map_err(|entry| {
+        let _ = close_entry(entry, 1000, "");
+        Error::closed(1000, "socket_close was called while connecting")
+    })
+}
+
+/// The next event of a socket opened with [`websocket_client_connect_polled`], or `None` when
+/// none is waiting. Never blocks.
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown name; [`Error::WrongMode`] for a socket whose events go
+/// to a callback, or a blocking socket (whose messages are read with [`socket_read`]);
+/// [`Error::NotOpen`] while a blocking connect holds the name.
+///
+/// # Examples
+/// ```no_run
+/// while let Some(event) = named_websocket::socket_next_event("feed")? {
+///     println!("{event:?}");
+/// }
+/// # Ok::<(), named_websocket::Error>(())
+/// ```
+pub fn socket_next_event(name: &str) -> Result<Option<Event>> {
+    match opened(name)? {
+        Opened::Managed(socket) => socket.next_event(),
+        Opened::Blocking(_) => Err(Error::WrongMode(
+            format!("socket {name:?} is a blocking socket: read its messages with socket_read")
+                .into(),
+        )),
+    }
+}
+
 /// The positional asynchronous forms: `(host, port, path, protocols)`.
 fn connect_parts_async(
     name: &str,
@@ -677,7 +753,7 @@ pub fn socket_ping(name: &str, timeout: Duration) -> Result<Duration> {
 pub fn socket_handle(name: &str) -> Result<Socket> {
     match opened(name)? {
         Opened::Blocking(socket) => Ok(socket),
-        Opened::Managed(socket) if socket.has_callback() => Err(Error::asynchronous(name)),
+        Opened::Managed(socket) if socket.is_asynchronous() => Err(Error::asynchronous(name)),
         Opened::Managed(_) => Err(Error::WrongMode(
             format!(
                 "socket {name:?} has keepalive or reconnect: its worker thread is its only \

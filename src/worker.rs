@@ -202,7 +202,7 @@ const GATHER: usize = 256;
 fn drive(shared: &ManagedState, socket: &Socket, keepalive: &Keepalive) -> Ending {
     // The worker reads ahead of the application: a violation must not cut off its answers.
     socket.defer_failures();
-    if shared.has_callback() {
+    if shared.is_asynchronous() {
         socket.queue_writes();
     }
     let mut clock = keepalive.start(Instant::now());
@@ -220,7 +220,7 @@ fn drive(shared: &ManagedState, socket: &Socket, keepalive: &Keepalive) -> Endin
             Ok(None) => false,
             Err(Error::Timeout(Timeout::Read)) => true,
             Err(Error::Closed(info)) => {
-                if shared.closing() && shared.has_callback() {
+                if shared.closing() && shared.is_asynchronous() {
                     // socket_close sent our Close and returned: the handshake is ours to end,
                     // and the final Close says whether the peer answered in time.
                     return Ending {

@@ -1085,3 +1085,76 @@ fn a_hook_that_takes_the_gui_loops_own_lock_cannot_deadlock_with_the_dispatching
     assert!(!gui.lock().unwrap().is_empty());
     server.join();
 }
+
+/// What a GUI's thread owns: plain values, no `Arc`, no `Mutex`, not `Send` either.
+struct Screen {
+    status: String,
+    log: Vec<String>,
+    not_send: std::rc::Rc<()>,
+}
+
+#[test]
+fn a_frame_loop_takes_events_into_state_it_owns_without_arc_or_mutex() {
+    let _serial = serial();
+    let (woken_tx, woken_rx) = mpsc::channel::<()>();
+    let woken_tx = Mutex::new(woken_tx);
+    set_wake_hook(move || {
+        let _ = woken_tx.lock().unwrap().send(());
+    });
+    let server = ws_server(1, echo);
+    let name = unique_name("polled-frame-loop");
+    websocket_client_connect_polled(&name, &server.ws_url("/"), &ConnectOptions::new()).unwrap();
+    let mut screen = Screen {
+        status: "connecting".into(),
+        log: Vec::new(),
+        not_send: std::rc::Rc::new(()),
+    };
+    // One frame: take what arrived, update the screen, answer.
+    let frame = |screen: &mut Screen| {
+        while let Some(event) = socket_next_event(&name).unwrap() {
+            match event {
+                Event::Open { .. } => {
+                    screen.status = "open".into();
+                    for text in ["un", "deux", "trois"] {
+                        socket_write(&name, text).unwrap();
+                    }
+                }
+                Event::Message(message) => screen.log.push(message.into_text().unwrap()),
+                other => screen.log.push(format!("{other:?}")),
+            }
+        }
+    };
+    while screen.log.len() < 3 {
+        // The host loop sleeps until the hook wakes it.
+        woken_rx.recv_timeout(HANG_GUARD).expect("woken");
+        frame(&mut screen);
+    }
+    assert_eq!(screen.status, "open");
+    assert_eq!(screen.log, ["un", "deux", "trois"]);
+    assert_eq!(std::rc::Rc::strong_count(&screen.not_send), 1);
+    clear_wake_hook();
+    socket_close(&name).unwrap();
+    server.join();
+}
+
+#[test]
+fn socket_next_event_refuses_sockets_whose_events_go_elsewhere() {
+    let _serial = serial();
+    let server = ws_server(2, echo);
+    let with_callback = unique_name("next-event-callback");
+    websocket_client_connect_async_url(&with_callback, |_, _| {}, &server.ws_url("/")).unwrap();
+    let blocking = unique_name("next-event-blocking");
+    websocket_client_connect_url(&blocking, &server.ws_url("/")).unwrap();
+    for name in [&with_callback, &blocking] {
+        let error = socket_next_event(name).unwrap_err();
+        assert!(matches!(error, Error::WrongMode(_)), "{error:?}");
+    }
+    assert!(matches!(
+        socket_next_event("no such socket at all"),
+        Err(Error::NotFound(_))
+    ));
+    socket_close(&with_callback).unwrap();
+    socket_close(&blocking).unwrap();
+    dispatch_until_all_closed().unwrap();
+    server.join();
+}
