@@ -173,7 +173,8 @@ impl HandOver {
     /// Ends a blocking socket's inbox now with `close`, for `socket_close` during a connect:
     /// blocked readers learn of the close now, not when that connect gives up.
     pub(crate) fn end_inbox(&self, close: CloseInfo) {
-        if let Sink::Inbox(inbox) | Sink::Mailbox(inbox) = &self.sink {
+        // A mailbox keeps taking events: its final Close comes from the worker.
+        if let Sink::Inbox(inbox) = &self.sink {
             inbox.finish(Some(close));
         }
     }

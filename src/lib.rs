@@ -228,6 +228,7 @@ mod reconnect;
 mod registry;
 mod sensitive;
 mod socket;
+mod socket_events;
 mod state;
 mod stream;
 mod target;
@@ -257,6 +258,7 @@ pub use crate::named::{
 pub use crate::options::ConnectOptions;
 pub use crate::reconnect::Reconnect;
 pub use crate::socket::Socket;
+pub use crate::socket_events::SocketEvents;
 pub use crate::state::State;
 pub use crate::tls::{Certificate, Identity, TlsVersion};
 

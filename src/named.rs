@@ -15,6 +15,7 @@ use crate::options::ConnectOptions;
 use crate::registry::check_name;
 use crate::registry::{self, Entry};
 use crate::socket::{expect_message, Socket};
+use crate::socket_events::SocketEvents;
 use crate::state::State;
 use crate::target::Target;
 use crate::wait::Wait;
@@ -333,7 +334,8 @@ where
 }
 
 /// Opens a connection in the background and gives it a name, without a callback: its events
-/// wait in a queue of its own, which the application takes with [`socket_next_event`].
+/// wait in a queue of its own, which the application takes with the returned
+/// [`SocketEvents`] (or with [`socket_next_event`] by name).
 ///
 /// The style of an immediate-mode GUI (egui) or any loop that owns its state: each frame
 /// takes what arrived and updates state it owns, with no callback, no `Send`, no `'static`,
@@ -353,12 +355,12 @@ where
 ///
 /// # Examples
 /// ```no_run
-/// use named_websocket::{socket_next_event, websocket_client_connect_polled, ConnectOptions, Event};
+/// use named_websocket::{websocket_client_connect_polled, ConnectOptions, Event};
 ///
-/// websocket_client_connect_polled("feed", "wss://example.com/feed", &ConnectOptions::new())?;
+/// let events = websocket_client_connect_polled("feed", "wss://example.com/feed", &ConnectOptions::new())?;
 /// let mut log: Vec<String> = Vec::new(); // state the UI thread owns
 /// // Each frame:
-/// while let Some(event) = socket_next_event("feed")? {
+/// while let Some(event) = events.next() {
 ///     match event {
 ///         Event::Message(message) => log.push(format!("{message:?}")),
 ///         Event::Close { code, reason } => log.push(format!("closed {code} {reason}")),
@@ -371,16 +373,18 @@ pub fn websocket_client_connect_polled(
     name: &str,
     url: &str,
     options: &ConnectOptions,
-) -> Result<()> {
+) -> Result<SocketEvents> {
     check_name(name)?;
     let target = Target::from_url(url)?;
     let checked = options.validate()?;
     let reservation = registry::reserve(name, target.url.as_str())?;
     let socket = ManagedSocket::start_polled(name, target, options, checked)?;
+    let events = SocketEvents::new(name, socket.clone());
     reservation.fill(Entry::Managed(socket)).map_err(|entry| {
         let _ = close_entry(entry, 1000, "");
         Error::closed(1000, "socket_close was called while connecting")
-    })
+    })?;
+    Ok(events)
 }
 
 /// The next event of a socket opened with [`websocket_client_connect_polled`], or `None` when

@@ -1158,3 +1158,28 @@ fn socket_next_event_refuses_sockets_whose_events_go_elsewhere() {
     dispatch_until_all_closed().unwrap();
     server.join();
 }
+
+#[test]
+fn the_final_close_of_a_polled_socket_is_taken_after_its_name_is_gone() {
+    let server = ws_server(1, echo);
+    let name = unique_name("polled-final-close");
+    let events =
+        websocket_client_connect_polled(&name, &server.ws_url("/"), &ConnectOptions::new())
+            .unwrap();
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    let next = |what: &str| loop {
+        if let Some(event) = events.next() {
+            return event;
+        }
+        assert!(std::time::Instant::now() < deadline, "hang guard: {what}");
+        thread::yield_now();
+    };
+    assert!(matches!(next("Open"), Event::Open { .. }));
+    socket_write(&name, "ping?").unwrap();
+    assert_eq!(next("echo").message(), Some(&Message::from("ping?")));
+    socket_close(&name).unwrap();
+    assert!(!socket_exist(&name), "the name is free at once");
+    // The handshake ends on the worker; its outcome still reaches the handle.
+    assert!(matches!(next("Close"), Event::Close { code: 1000, .. }));
+    server.join();
+}

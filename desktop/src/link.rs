@@ -1,21 +1,20 @@
 //! The connection as the window sees it: a status, the last error and a message log, fed by
 //! the socket's events.
 //!
-//! This is the only module that talks to named-websocket. Today's asynchronous API wants a
-//! `Send + 'static` callback, so the callback only forwards each event into a channel, and
-//! [`Link::pump`] (called once per frame, on the UI thread) runs `dispatch_pending` and then
-//! applies what came through to the model. When the library gains a handler that may stay on
-//! the UI thread (`!Send`), the channel goes away and the handler updates the model directly;
-//! the rest of the app only sees [`Link`]'s methods, [`Status`] and [`Entry`].
+//! This is the only module that talks to named-websocket. The socket is opened without a
+//! callback (`websocket_client_connect_polled`): its events wait in a queue of its own, and
+//! [`Link::pump`], called once per frame on the UI thread, takes them into the model, which
+//! the UI thread owns (no `Arc`, no `Mutex`, no channel). The wake hook asks egui for a frame
+//! when events arrive. Nothing here waits on the network: a write that the socket does not
+//! take at once is queued, and `socket_close` returns at once (the final Close, clean or timed
+//! out, arrives as an event, through the handle that outlives the socket's name).
 
 use std::fmt;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::thread;
 use std::time::Duration;
 
 use named_websocket::{
-    dispatch_pending, set_wake_hook, socket_close, socket_exist, socket_write,
-    websocket_client_connect_async_with, ConnectOptions, Event, Message, Reconnect,
+    set_wake_hook, socket_close, socket_exist, socket_write, websocket_client_connect_polled,
+    ConnectOptions, Event, Message, Reconnect, SocketEvents,
 };
 
 /// Where the connection is, as the status line shows it.
@@ -92,27 +91,22 @@ pub struct Link {
     status: Status,
     error: Option<String>,
     log: Vec<Entry>,
-    /// The current socket's name, once Connect was clicked.
-    name: Option<String>,
+    /// The current socket's events (and name), once Connect was clicked.
+    events: Option<SocketEvents>,
     connects: u64,
-    events: Receiver<(String, Event)>,
-    sender: Sender<(String, Event)>,
 }
 
 impl Link {
-    /// A link with nothing connected. `wake` is called from worker threads whenever socket
-    /// events wait to be pumped: it should schedule a frame (and must be quick).
+    /// A link with nothing connected. `wake` is called (never on the UI thread) whenever
+    /// socket events wait to be taken: it should schedule a frame, and be quick.
     pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Link {
         set_wake_hook(wake);
-        let (sender, events) = mpsc::channel();
         Link {
             status: Status::Idle,
             error: None,
             log: Vec::new(),
-            name: None,
+            events: None,
             connects: 0,
-            events,
-            sender,
         }
     }
 
@@ -140,17 +134,12 @@ impl Link {
         let name = format!("{NAME_PREFIX}{}", self.connects);
         // Reconnect after an unexpected loss, so the status line can say "reconnecting".
         let options = ConnectOptions::new().reconnect(Reconnect::new());
-        let sender = self.sender.clone();
-        let forward = move |name: &str, event: Event| {
-            // The receiver lives as long as the window; a send fails only while it closes.
-            let _ = sender.send((name.to_owned(), event));
-        };
         self.error = None;
-        match websocket_client_connect_async_with(&name, forward, url, &options) {
-            Ok(()) => {
+        match websocket_client_connect_polled(&name, url, &options) {
+            Ok(events) => {
                 self.status = Status::Connecting;
                 self.log.push(Entry::Note(format!("connecting to {url}")));
-                self.name = Some(name);
+                self.events = Some(events);
             }
             Err(error) => self.fail(error.to_string()),
         }
@@ -158,10 +147,10 @@ impl Link {
 
     /// Sends a text message; it goes into the log once the library has accepted it.
     pub fn send(&mut self, text: &str) -> bool {
-        let Some(name) = &self.name else {
+        let Some(events) = &self.events else {
             return false;
         };
-        match socket_write(name, text) {
+        match socket_write(events.name(), text) {
             Ok(()) => {
                 self.error = None;
                 self.log.push(Entry::Sent(text.to_owned()));
@@ -174,29 +163,26 @@ impl Link {
         }
     }
 
-    /// Starts the close handshake (code 1000); the Close event arrives through [`Link::pump`].
+    /// Starts the close handshake (code 1000) and returns at once; the final Close arrives
+    /// through [`Link::pump`].
     pub fn disconnect(&mut self) {
         if !self.status.can_disconnect() {
             return;
         }
         self.status = Status::Closing;
-        if let Some(name) = self.name.clone() {
-            close_in_background(name);
+        if let Some(events) = &self.events {
+            // Never waits on the network; an error only means the socket was gone already.
+            let _ = socket_close(events.name());
         }
     }
 
-    /// Runs the callbacks of the events that arrived (on this, the UI thread), then applies
-    /// them to the status and the log. Returns whether anything changed.
+    /// Takes the events that arrived into the status and the log. Returns whether anything
+    /// changed.
     pub fn pump(&mut self) -> bool {
-        if let Err(error) = dispatch_pending() {
-            self.fail(error.to_string());
-        }
         let mut changed = false;
-        while let Ok((name, event)) = self.events.try_recv() {
-            if self.name.as_deref() == Some(name.as_str()) {
-                self.apply(event);
-                changed = true;
-            }
+        while let Some(event) = self.events.as_ref().and_then(SocketEvents::next) {
+            self.apply(event);
+            changed = true;
         }
         changed
     }
@@ -236,24 +222,10 @@ impl Link {
 
     /// Frees the name of a finished connection (its socket exists until closed).
     fn release_name(&mut self) {
-        if let Some(name) = self.name.take() {
-            if socket_exist(&name) {
-                close_in_background(name);
+        if let Some(events) = self.events.take() {
+            if socket_exist(events.name()) {
+                let _ = socket_close(events.name());
             }
         }
-    }
-}
-
-/// `socket_close` waits for the close handshake (up to the close timeout): run it off the UI
-/// thread so that a slow server cannot freeze the window. Its outcome shows up as the
-/// socket's Close event; an error here only means the socket was gone already.
-fn close_in_background(name: String) {
-    let for_thread = name.clone();
-    let closer = thread::Builder::new().name("close".into()).spawn(move || {
-        let _ = socket_close(&for_thread);
-    });
-    if closer.is_err() {
-        // No thread to spare: close here, at the cost of a short freeze.
-        let _ = socket_close(&name);
     }
 }
