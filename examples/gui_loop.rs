@@ -10,6 +10,8 @@
 //! No GUI toolkit here: the host loop is a channel of UI events. Real toolkits offer the same
 //! "post an event to the UI thread" call the wake-up hook needs (winit's `EventLoopProxy`,
 //! GLib's `idle_add`, Win32 `PostMessage`, a queued Qt signal…); WLanguage does this for you.
+//! This is the callback style; docs/gui.md shows the other one (a socket opened without a
+//! callback, whose events each frame takes into state it owns) and snippets per toolkit.
 
 mod support;
 
@@ -50,8 +52,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (ui, ui_events) = crossbeam_channel::unbounded::<UiEvent>();
 
-    // 1. The wake-up hook runs on a worker thread, when the dispatch queue goes from empty to
-    //    not empty. It must be quick and must not dispatch: it posts a UI event, that is all.
+    // 1. The wake-up hook runs on a worker thread (or the library's background thread), never
+    //    on this UI thread, when the dispatch queue goes from empty to not empty. It must be
+    //    quick and must not dispatch: it posts a UI event, that is all.
     let wake = ui.clone();
     set_wake_hook(move || {
         println!("[wake hook on {}] posting DispatchNow", thread_name());
@@ -115,6 +118,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
             UiEvent::SendClicked(text) => {
+                // Never waits on the network: what the peer does not take at once is queued.
                 println!("[ui on {}] Send clicked: {text:?}", thread_name());
                 if let Err(error) = socket_write(NAME, text) {
                     println!("[ui on {}] could not send: {error}", thread_name());

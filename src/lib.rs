@@ -301,3 +301,9 @@ struct PerformanceDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/benchmarks.md")]
 struct BenchmarksDoctests;
+
+/// The Rust snippets of docs/gui.md (the toolkit sketches are `ignore`d), compiled by
+/// `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/gui.md")]
+struct GuiDoctests;
