@@ -59,19 +59,10 @@ impl ManagedSocket {
         checked: Checked,
     ) -> Result<ManagedSocket> {
         let handover = HandOver::to_callback(name, callback, options.backlog());
-        let phase = Phase::Connecting { retry: false };
         // Counted live before the worker can post its last event.
         dispatch::socket_started();
-        ManagedSocket::start(
-            name,
-            handover,
-            phase,
-            Start::Connect,
-            target,
-            options,
-            checked,
-        )
-        .inspect_err(|_| dispatch::socket_stopped())
+        ManagedSocket::start_connecting(name, handover, target, options, checked)
+            .inspect_err(|_| dispatch::socket_stopped())
     }
 
     /// An asynchronous socket without a callback: its events wait in its mailbox; the worker
@@ -83,6 +74,17 @@ impl ManagedSocket {
         checked: Checked,
     ) -> Result<ManagedSocket> {
         let handover = HandOver::to_mailbox(name, options.backlog());
+        ManagedSocket::start_connecting(name, handover, target, options, checked)
+    }
+
+    /// An asynchronous socket, whose worker connects.
+    fn start_connecting(
+        name: &str,
+        handover: HandOver,
+        target: Target,
+        options: &ConnectOptions,
+        checked: Checked,
+    ) -> Result<ManagedSocket> {
         let phase = Phase::Connecting { retry: false };
         ManagedSocket::start(
             name,

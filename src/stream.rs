@@ -130,20 +130,16 @@ impl Write for SharedTcp {
 
 impl Stream {
     pub(crate) fn plain(tcp: SharedTcp) -> Stream {
-        Stream {
-            kind: Kind::Plain(BurstReader::new(tcp)),
-            bytes_in: 0,
-            bytes_out: 0,
-            last_traffic: Instant::now(),
-            last_received: Instant::now(),
-            write_failure: None,
-            write_stalled_since: None,
-        }
+        Stream::new(Kind::Plain(BurstReader::new(tcp)))
     }
 
     pub(crate) fn tls(tls: native_tls::TlsStream<BurstReader<SharedTcp>>) -> Stream {
+        Stream::new(Kind::Tls(Box::new(tls)))
+    }
+
+    fn new(kind: Kind) -> Stream {
         Stream {
-            kind: Kind::Tls(Box::new(tls)),
+            kind,
             bytes_in: 0,
             bytes_out: 0,
             last_traffic: Instant::now(),
