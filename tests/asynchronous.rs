@@ -592,6 +592,18 @@ fn a_socket_closed_right_after_its_connect_call_still_ends_with_close() {
     }
 }
 
+/// Every event of a [`hello_then_close`] connection came, once each.
+fn assert_hello_then_bye(recorder: &Recorder) {
+    assert_eq!(
+        recorder.seen(),
+        [
+            Seen::Open(None),
+            Seen::Text("hello".into()),
+            Seen::Close(1000, "bye".into())
+        ]
+    );
+}
+
 /// A server that says "hello", closes with 1000 and waits for the client's answer.
 fn hello_then_close(mut ws: tungstenite::WebSocket<std::net::TcpStream>) {
     ws.send(tungstenite::Message::text("hello")).unwrap();
@@ -619,14 +631,7 @@ fn a_wake_hook_that_panics_on_the_worker_costs_no_event_and_no_abort() {
     // A dispatcher that waits: every event still comes, exactly once.
     recorder.wait_closed();
     clear_wake_hook();
-    assert_eq!(
-        recorder.seen(),
-        [
-            Seen::Open(None),
-            Seen::Text("hello".into()),
-            Seen::Close(1000, "bye".into())
-        ]
-    );
+    assert_hello_then_bye(&recorder);
     socket_close(&name).unwrap();
     server.join();
 }
@@ -667,14 +672,7 @@ fn a_callback_panic_then_a_hook_panic_on_the_dispatching_thread_do_not_abort() {
     );
     recorder.wait_closed();
     clear_wake_hook();
-    assert_eq!(
-        recorder.seen(),
-        [
-            Seen::Open(None),
-            Seen::Text("hello".into()),
-            Seen::Close(1000, "bye".into())
-        ]
-    );
+    assert_hello_then_bye(&recorder);
     socket_close(&name).unwrap();
     server.join();
 }
@@ -698,14 +696,7 @@ fn a_socket_whose_hook_panicked_while_nobody_dispatched_still_ends_with_close() 
     assert_eq!(result.len(), 1);
     recorder.wait_closed();
     clear_wake_hook();
-    assert_eq!(
-        recorder.seen(),
-        [
-            Seen::Open(None),
-            Seen::Text("hello".into()),
-            Seen::Close(1000, "bye".into())
-        ]
-    );
+    assert_hello_then_bye(&recorder);
     socket_close(&name).unwrap();
 }
 

@@ -71,12 +71,10 @@ where
     F: Fn(WebSocket<openssl::ssl::SslStream<TcpStream>>) -> T + Send + Sync + 'static,
     T: Send + 'static,
 {
-    let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
-    let key = openssl::pkey::PKey::private_key_from_pem(fixture.key_pem.as_bytes()).unwrap();
-    builder.set_private_key(&key).unwrap();
-    builder
-        .set_certificate(&X509::from_pem(fixture.cert_pem.as_bytes()).unwrap())
-        .unwrap();
+    let mut builder = acceptor_with(
+        SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap(),
+        fixture,
+    );
     builder
         .cert_store_mut()
         .add_cert(X509::from_der(&client_ca.cert_der).unwrap())
@@ -123,16 +121,27 @@ where
     F: Fn(WebSocket<openssl::ssl::SslStream<TcpStream>>) -> T + Send + Sync + 'static,
     T: Send + 'static,
 {
-    let mut builder = SslAcceptor::mozilla_modern_v5(SslMethod::tls()).unwrap();
-    let key = openssl::pkey::PKey::private_key_from_pem(fixture.key_pem.as_bytes()).unwrap();
-    builder.set_private_key(&key).unwrap();
-    builder
-        .set_certificate(&X509::from_pem(fixture.cert_pem.as_bytes()).unwrap())
-        .unwrap();
-    let acceptor = builder.build();
+    let acceptor = acceptor_with(
+        SslAcceptor::mozilla_modern_v5(SslMethod::tls()).unwrap(),
+        fixture,
+    )
+    .build();
     raw_server(connections, move |stream| {
         let tls = acceptor.accept(stream).ok()?;
         let (_head, ws) = ws_handshake(tls, &accept_any())?;
         Some(handler(ws))
     })
+}
+
+/// `builder` presenting `fixture`'s certificate and key.
+fn acceptor_with(
+    mut builder: openssl::ssl::SslAcceptorBuilder,
+    fixture: &TlsFixture,
+) -> openssl::ssl::SslAcceptorBuilder {
+    let key = openssl::pkey::PKey::private_key_from_pem(fixture.key_pem.as_bytes()).unwrap();
+    builder.set_private_key(&key).unwrap();
+    builder
+        .set_certificate(&X509::from_pem(fixture.cert_pem.as_bytes()).unwrap())
+        .unwrap();
+    builder
 }
