@@ -35,6 +35,21 @@ pub struct ConnectionInfo {
     pub connected_at: Instant,
     /// When bytes last went out or came in.
     pub last_traffic: Instant,
+    /// The extension the server agreed to, with every parameter in effect, e.g.
+    /// `permessage-deflate; server_max_window_bits=15; client_max_window_bits=15`; `None`
+    /// when compression was not asked for (see
+    /// [`ConnectOptions::compression`](crate::ConnectOptions::compression)) or the server
+    /// declined it.
+    pub extensions: Option<String>,
+    /// Payload bytes of the messages sent compressed, before compression (0 without
+    /// compression; messages under the threshold are not counted).
+    pub bytes_sent_uncompressed: u64,
+    /// The same messages' payload bytes as sent, compressed.
+    pub bytes_sent_compressed: u64,
+    /// Payload bytes of the compressed messages received, inflated.
+    pub bytes_received_uncompressed: u64,
+    /// The same messages' payload bytes as received, compressed.
+    pub bytes_received_compressed: u64,
 }
 
 impl ConnectionInfo {
@@ -73,6 +88,14 @@ impl std::fmt::Debug for ConnectionInfo {
             .field("bytes_received", &self.bytes_received)
             .field("connected_at", &self.connected_at)
             .field("last_traffic", &self.last_traffic)
+            .field("extensions", &self.extensions)
+            .field("bytes_sent_uncompressed", &self.bytes_sent_uncompressed)
+            .field("bytes_sent_compressed", &self.bytes_sent_compressed)
+            .field(
+                "bytes_received_uncompressed",
+                &self.bytes_received_uncompressed,
+            )
+            .field("bytes_received_compressed", &self.bytes_received_compressed)
             .finish()
     }
 }
