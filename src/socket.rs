@@ -335,7 +335,7 @@ impl Socket {
             extensions: conn.deflate.as_ref().map(|d| d.agreed.clone()),
             bytes_sent_uncompressed: deflated.uncompressed_bytes,
             bytes_sent_compressed: deflated.compressed_bytes,
-            bytes_received_uncompressed: inflated.inflated_bytes,
+            bytes_received_uncompressed: inflated.uncompressed_bytes,
             bytes_received_compressed: inflated.compressed_bytes,
         }
     }

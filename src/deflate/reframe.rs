@@ -25,7 +25,7 @@
 use std::fmt;
 use std::io::{self, Read};
 
-use crate::deflate::codec::{InflateError, Inflater};
+use crate::deflate::codec::{Counts, InflateError, Inflater};
 use crate::deflate::negotiation::Agreed;
 
 /// Inflated bytes per emitted frame (and the input buffer's size).
@@ -115,19 +115,6 @@ impl From<InflateError> for ReframeError {
     }
 }
 
-/// Byte counts of the read side.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ReadCounts {
-    /// Compressed messages received.
-    pub(crate) messages_compressed: u64,
-    /// Uncompressed data messages received (RSV1 clear).
-    pub(crate) messages_uncompressed: u64,
-    /// Payload bytes of compressed messages as they came over the wire.
-    pub(crate) compressed_bytes: u64,
-    /// The same messages' inflated payload bytes.
-    pub(crate) inflated_bytes: u64,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Reading the HTTP answer: hand out bytes up to the end of its head only.
@@ -201,7 +188,7 @@ pub(crate) struct Reframer {
     out_header_pos: usize,
 
     failed: Option<ReframeError>,
-    counts: ReadCounts,
+    counts: Counts,
 }
 
 impl Reframer {
@@ -253,7 +240,7 @@ impl Reframer {
             out_header_len: 0,
             out_header_pos: 0,
             failed: None,
-            counts: ReadCounts::default(),
+            counts: Counts::default(),
         }
     }
 
@@ -274,7 +261,7 @@ impl Reframer {
     }
 
     /// Read-side byte counts.
-    pub(crate) fn counts(&self) -> ReadCounts {
+    pub(crate) fn counts(&self) -> Counts {
         self.counts
     }
 
@@ -547,7 +534,7 @@ impl Reframer {
                     };
                     self.inflater.as_mut().expect("configured").end_message();
                     self.counts.messages_compressed += 1;
-                    self.counts.inflated_bytes += size;
+                    self.counts.uncompressed_bytes += size;
                     self.emit_chunk(true);
                     self.message = Message::Idle;
                     self.frame = FrameState::Header;

@@ -476,7 +476,7 @@ fn server_final_block_messages_and_context_reset() {
 }
 
 #[test]
-fn counts_report_compressed_and_inflated_bytes() {
+fn counts_report_compressed_and_uncompressed_bytes() {
     let mut server = Compressor::new(6, 15, false, 0);
     let mut wire = Vec::new();
     let payload = text(&mut Rng(8), 10_000);
@@ -490,7 +490,7 @@ fn counts_report_compressed_and_inflated_bytes() {
     let c = ws.get_ref().reframer.counts();
     assert_eq!(c.messages_compressed, 1);
     assert_eq!(c.messages_uncompressed, 1);
-    assert_eq!(c.inflated_bytes, 10_000);
+    assert_eq!(c.uncompressed_bytes, 10_000);
     assert_eq!(c.compressed_bytes, server.counts().compressed_bytes);
     assert!(c.compressed_bytes < 5_000);
 }
