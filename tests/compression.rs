@@ -442,13 +442,7 @@ fn violation(misbehave: fn(&mut Peer)) -> (Error, Option<u16>) {
         |_| Some("permessage-deflate".into()),
         move |mut peer| {
             misbehave(&mut peer);
-            loop {
-                match peer.read() {
-                    Ok(Received::Close(code)) => return code,
-                    Ok(_) => {}
-                    Err(_) => return None,
-                }
-            }
+            peer.until_close()
         },
     );
     let socket = Socket::connect_with(&server.ws_url("/"), &options(Compression::new())).unwrap();
@@ -497,13 +491,7 @@ fn the_message_size_limit_applies_to_the_inflated_size() {
         |mut peer| {
             peer.send(OP_BINARY, &[7u8; 1000], None, false).unwrap();
             peer.send(OP_BINARY, &[7u8; 1001], None, false).unwrap();
-            loop {
-                match peer.read() {
-                    Ok(Received::Close(code)) => return code,
-                    Ok(_) => {}
-                    Err(_) => return None,
-                }
-            }
+            peer.until_close()
         },
     );
     let options = options(Compression::new())

@@ -73,13 +73,7 @@ fn a_bomb_stops_at_the_limit_with_1009_and_bounded_memory() {
                 }
                 first = false;
             }
-            loop {
-                match peer.read() {
-                    Ok(Received::Close(code)) => return code,
-                    Ok(_) => {}
-                    Err(_) => return None,
-                }
-            }
+            peer.until_close()
         },
     );
     let options = ConnectOptions::new()

@@ -298,6 +298,18 @@ impl Peer {
         Ok(out)
     }
 
+    /// Reads until the client's Close; returns its code (`None`: none, or the connection
+    /// ended without one).
+    pub fn until_close(mut self) -> Option<u16> {
+        loop {
+            match self.read() {
+                Ok(Received::Close(code)) => return code,
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
     /// Sends a Close frame with `code`.
     pub fn close(&mut self, code: u16) -> io::Result<()> {
         self.frame(true, false, OP_CLOSE, &code.to_be_bytes())
