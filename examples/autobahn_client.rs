@@ -12,6 +12,9 @@
 //!     cargo run --release --example autobahn_client -- --mode sync
 //! ```
 //!
+//! The modes `sync-deflate` and `async-deflate` offer permessage-deflate (the default
+//! [`Compression`]) on every connection, for the suite's cases 12.* and 13.*.
+//!
 //! `AUTOBAHN_URL` defaults to `ws://127.0.0.1:9001` and `AUTOBAHN_AGENT` to
 //! `named-websocket-<mode>`. Exit codes: 0 when every case ran and the report was requested,
 //! 1 when a connection to the server failed, 2 for a bad command line.
@@ -23,10 +26,10 @@ use std::time::{Duration, Instant};
 
 use named_websocket::{
     dispatch_until, socket_close, socket_read, socket_write, websocket_client_connect_async_with,
-    websocket_client_connect_with, ConnectOptions, Error, Event,
+    websocket_client_connect_with, Compression, ConnectOptions, Error, Event,
 };
 
-const USAGE: &str = "usage: autobahn_client [--mode sync|async]";
+const USAGE: &str = "usage: autobahn_client [--mode sync|async|sync-deflate|async-deflate]";
 
 /// How the client talks to the library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +51,7 @@ impl Mode {
 }
 
 fn main() -> ExitCode {
-    let mode = match parse_mode(std::env::args().skip(1)) {
+    let (mode, deflate) = match parse_mode(std::env::args().skip(1)) {
         Ok(mode) => mode,
         Err(message) => {
             eprintln!("{message}\n{USAGE}");
@@ -57,10 +60,11 @@ fn main() -> ExitCode {
     };
     let url = std::env::var("AUTOBAHN_URL").unwrap_or_else(|_| "ws://127.0.0.1:9001".into());
     let url = url.trim_end_matches('/').to_owned();
+    let suffix = if deflate { "-deflate" } else { "" };
     let agent = std::env::var("AUTOBAHN_AGENT")
-        .unwrap_or_else(|_| format!("named-websocket-{}", mode.as_str()));
+        .unwrap_or_else(|_| format!("named-websocket-{}{suffix}", mode.as_str()));
 
-    match run(mode, &url, &agent) {
+    match run(mode, deflate, &url, &agent) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("autobahn_client: {message}");
@@ -69,9 +73,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads `--mode sync|async` (or `--mode=...`); without it, the mode is sync.
-fn parse_mode(mut args: impl Iterator<Item = String>) -> Result<Mode, String> {
-    let mut mode = Mode::Sync;
+/// Reads `--mode sync|async[-deflate]` (or `--mode=...`); without it, the mode is sync. Returns
+/// the mode and whether to offer compression.
+fn parse_mode(mut args: impl Iterator<Item = String>) -> Result<(Mode, bool), String> {
+    let mut mode = (Mode::Sync, false);
     while let Some(arg) = args.next() {
         let value = match arg.as_str() {
             "--mode" => args.next().ok_or("--mode needs a value")?,
@@ -82,8 +87,10 @@ fn parse_mode(mut args: impl Iterator<Item = String>) -> Result<Mode, String> {
             },
         };
         mode = match value.as_str() {
-            "sync" => Mode::Sync,
-            "async" => Mode::Async,
+            "sync" => (Mode::Sync, false),
+            "async" => (Mode::Async, false),
+            "sync-deflate" => (Mode::Sync, true),
+            "async-deflate" => (Mode::Async, true),
             other => return Err(format!("unknown mode {other:?}")),
         };
     }
@@ -93,11 +100,16 @@ fn parse_mode(mut args: impl Iterator<Item = String>) -> Result<Mode, String> {
 /// The options of every connection. Group 9 sends messages of up to 16 MiB in a single frame:
 /// the defaults (64 MiB per message, 16 MiB per frame, a limit a frame may reach) already
 /// allow that; they are spelled out here so that the test does not depend on them.
-fn options() -> ConnectOptions {
-    ConnectOptions::new()
+fn options(deflate: bool) -> ConnectOptions {
+    let options = ConnectOptions::new()
         .max_message_size(Some(64 << 20))
         .max_frame_size(Some(16 << 20))
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(10));
+    if deflate {
+        options.compression(Compression::new())
+    } else {
+        options
+    }
 }
 
 /// Percent-encodes an agent name for the query string.
@@ -113,9 +125,9 @@ fn encode(text: &str) -> String {
     out
 }
 
-fn run(mode: Mode, url: &str, agent: &str) -> Result<(), String> {
+fn run(mode: Mode, deflate: bool, url: &str, agent: &str) -> Result<(), String> {
     let started = Instant::now();
-    let options = options();
+    let options = options(deflate);
     let agent_query = encode(agent);
 
     let count = case_count(url, &options)?;

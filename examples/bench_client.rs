@@ -14,6 +14,10 @@
 //! | `bulk` | `/echo` | N round trips of a SIZE-byte binary message: MB/s one way |
 //! | `down` | `/source` | N binary messages of SIZE bytes from the server: messages/s |
 //! | `connect` | `/echo` | N sequential connects, each closed cleanly: connections/s |
+//! | `json` | `/sink` | N JSON ticker texts of SIZE/4..SIZE bytes, then `END`: messages/s, bytes on the wire per message |
+//!
+//! `--compress` offers permessage-deflate (the default `Compression`); `scripts/bench.sh` runs
+//! `json` with it against a Node `ws` sink that accepts it (`bench/node/json_sink.js`).
 //!
 //! It prints one JSON line: `client` ("named-websocket"), `mode`, `workload`, `n`, `size`,
 //! `secs` and, as applies, `msgs_s`, `mb_s`, `conns_s`, `p50_us`, `p99_us`.
@@ -39,9 +43,20 @@ use std::time::Duration;
 
 use common::{check_binary, main_with, run, BenchClient, BenchResult, Kind, Received};
 use named_websocket::{
-    dispatch_timeout, socket_close, socket_read, socket_write, websocket_client_connect_async_url,
-    websocket_client_connect_url, Error, Event, Message,
+    dispatch_timeout, socket_close, socket_info, socket_read, socket_write,
+    websocket_client_connect_async_with, websocket_client_connect_with, Compression,
+    ConnectOptions, Error, Event, Message,
 };
+
+/// The default options, with the default `Compression` when `compress`.
+fn options(compress: bool) -> ConnectOptions {
+    let options = ConnectOptions::new();
+    if compress {
+        options.compression(Compression::new())
+    } else {
+        options
+    }
+}
 
 /// One named socket. Every call goes through the name, as in an application.
 struct Named {
@@ -64,10 +79,14 @@ impl Received for Message {
 impl BenchClient for Named {
     type Msg = Message;
 
-    fn connect(url: &str) -> BenchResult<Named> {
+    fn connect(url: &str, compress: bool) -> BenchResult<Named> {
         let name = "bench";
-        websocket_client_connect_url(name, url)?;
+        websocket_client_connect_with(name, url, &options(compress))?;
         Ok(Named { name })
+    }
+
+    fn bytes_sent(&self) -> Option<u64> {
+        socket_info(self.name).ok().map(|info| info.bytes_sent)
     }
 
     fn send_text(&mut self, text: String) -> BenchResult<()> {
@@ -155,13 +174,13 @@ impl Callbacks {
 impl BenchClient for Callbacks {
     type Msg = Message;
 
-    fn connect(url: &str) -> BenchResult<Callbacks> {
+    fn connect(url: &str, compress: bool) -> BenchResult<Callbacks> {
         let name = "bench-async";
         let connection = CONNECTIONS.with(|n| {
             n.set(n.get() + 1);
             n.get()
         });
-        websocket_client_connect_async_url(
+        websocket_client_connect_async_with(
             name,
             move |_name, event| {
                 if let Event::Message(message) = &event {
@@ -179,6 +198,7 @@ impl BenchClient for Callbacks {
                 EVENTS.with(|events| events.borrow_mut().push_back((connection, event)))
             },
             url,
+            &options(compress),
         )?;
         let socket = Callbacks { name, connection };
         match socket.next_event()? {
@@ -194,6 +214,10 @@ impl BenchClient for Callbacks {
 
     fn send_binary(&mut self, data: Vec<u8>) -> BenchResult<()> {
         Ok(socket_write(self.name, data)?)
+    }
+
+    fn bytes_sent(&self) -> Option<u64> {
+        socket_info(self.name).ok().map(|info| info.bytes_sent)
     }
 
     fn recv(&mut self) -> BenchResult<Option<Message>> {

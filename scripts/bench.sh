@@ -11,6 +11,11 @@
 # scale test (10,000 sockets, raising the open-files limit), and writes docs/benchmarks.md and
 # docs/benchmarks.svg with the median of the rounds and the ratios ours / raw.
 #
+# Then the compressed workload: a stream of JSON ticker texts (1-4 KiB) to a Node `ws` sink that
+# accepts permessage-deflate, from raw tungstenite (no compression), from ours with and without
+# compression, and from a Node `ws` client with compression (bench/node, installed here from
+# npm): messages/s and bytes on the wire per message.
+#
 # --quick: tiny N, one round, no rerun, no docs (a smoke test: checks every workload works).
 # Everything stays on 127.0.0.1; every server started here stops with the script (and by
 # itself after an hour at most).
@@ -174,6 +179,55 @@ for pin in $PINS; do
   done
   stop_server
 done
+
+# The compressed JSON stream: every client against one Node ws sink, R interleaved rounds.
+COMPRESSED="$OUT/compressed.tsv"
+: >"$COMPRESSED"
+JSON_N=20000
+[ "$QUICK" = 1 ] && JSON_N=200
+JSON_SIZE=4096
+NODE_DIR=bench/node
+step "compressed JSON stream: $JSON_N texts of 1-4 KiB"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "bench.sh: installing node and npm from Debian" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+fi
+wanted=$(node -p 'require(process.argv[1]).dependencies.ws' "$PWD/$NODE_DIR/package.json")
+installed=$(node -p 'try { require(process.argv[1]).version } catch (e) { "" }' \
+  "$PWD/$NODE_DIR/node_modules/ws/package.json")
+if [ "$installed" != "$wanted" ]; then
+  echo "bench.sh: installing ws $wanted into $NODE_DIR/node_modules" >&2
+  (cd "$NODE_DIR" && npm install --no-audit --no-fund --no-package-lock --loglevel=error </dev/null)
+fi
+"$RAW" --print-json-messages "$JSON_SIZE" >"$OUT/json-messages.txt"
+node "$NODE_DIR/json_sink.js" >"$OUT/json_sink.out" 2>>"$OUT/server.err" &
+SINK_PID=$!
+SINK_URL=""
+for _ in $(seq 100); do
+  SINK_URL=$(head -n 1 "$OUT/json_sink.out")
+  [ -n "$SINK_URL" ] && break
+  sleep 0.05
+done
+[ -n "$SINK_URL" ] || { echo "bench.sh: the Node sink did not start" >&2; exit 1; }
+json_run() { # LABEL COMMAND...
+  local label=$1 line
+  shift
+  line=$("$@")
+  printf '%s\t%s\t%s\n' "$label" "$round" "$line" >>"$COMPRESSED"
+  echo "$line" >&2
+}
+for round in $(seq "$ROUNDS"); do
+  json_run "raw tungstenite, no compression" "$RAW" "$SINK_URL/sink" json "$JSON_N" "$JSON_SIZE"
+  json_run "named-websocket sync, no compression" "$OURS" "$SINK_URL/sink" json "$JSON_N" "$JSON_SIZE"
+  for mode in $MODES; do
+    json_run "named-websocket $mode, compression" \
+      "$OURS" "$SINK_URL/sink" json "$JSON_N" "$JSON_SIZE" --mode "$mode" --compress
+  done
+  json_run "Node ws, compression" \
+    node "$NODE_DIR/json_client.js" "$SINK_URL/sink" "$JSON_N" "$JSON_SIZE" "$OUT/json-messages.txt"
+done
+kill "$SINK_PID" 2>/dev/null || true
+wait "$SINK_PID" 2>/dev/null || true
 
 # The scale test: N named sockets in one process, against one server with N connections.
 SCALE_NOTICE=""

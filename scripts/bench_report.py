@@ -15,6 +15,7 @@ META.env lines:    KEY=VALUE (machine, parameters, notices).
 
 import json
 import math
+import os
 import statistics
 import sys
 from collections import defaultdict
@@ -325,8 +326,37 @@ def scale_section(scale, meta):
     return "\n".join(out)
 
 
+def compressed_section(compressed):
+    """The compressed JSON stream: the median of each client's rounds."""
+    out = ["## Compressed JSON stream\n"]
+    if not compressed:
+        out.append("Not run.")
+        return "\n".join(out)
+    by_label = defaultdict(list)
+    for label, _round, record in compressed:
+        by_label[label].append(record)
+    first = compressed[0][2]
+    out.append(f"{first['n']:,} JSON texts of ticker objects (1–4 KiB, the same texts for every "
+               "client) sent to one Node `ws` sink that accepts permessage-deflate "
+               "(`bench/node/json_sink.js`), then `END` and its answer; the median of the "
+               "rounds. The sink inflates in Node's zlib, which bounds the compressed rates. "
+               "Bytes on the wire: what the client wrote to the socket per message (frame "
+               "headers and mask included).\n")
+    out.append("| client | messages/s | payload B/msg | wire B/msg | wire / payload |")
+    out.append("|---|---|---|---|---|")
+    for label, records in by_label.items():
+        rate = statistics.median(r["msgs_s"] for r in records)
+        payload = statistics.median(r["payload_b"] for r in records)
+        wire = statistics.median(r["wire_b"] for r in records)
+        out.append(f"| {label} | {fmt(rate)} | {payload:,.0f} | {wire:,.0f} | "
+                   f"{wire / payload:.1%} |")
+    return "\n".join(out)
+
+
 def report(results_path, scale_path, meta_path, md_path, svg_path):
     results = read_tsv(results_path, 3)
+    compressed_path = os.path.join(os.path.dirname(results_path), "compressed.tsv")
+    compressed = read_tsv(compressed_path, 3)
     scale = read_tsv(scale_path, 2)
     meta = read_meta(meta_path)
     rows, pins, sizes = compute(results)
@@ -363,6 +393,8 @@ def report(results_path, scale_path, meta_path, md_path, svg_path):
         "",
         scale_section(scale, meta),
         "",
+        compressed_section(compressed),
+        "",
         "## Workloads",
         "",
         "| workload | what | reported |",
@@ -383,6 +415,8 @@ def report(results_path, scale_path, meta_path, md_path, svg_path):
     print(tables)
     print()
     print(scale_section(scale, meta))
+    print()
+    print(compressed_section(compressed))
 
 
 def check_spread(rounds_path):

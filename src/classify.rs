@@ -9,6 +9,7 @@ use std::io;
 
 use tungstenite::error::{CapacityError, ProtocolError};
 
+use crate::deflate::reframe::ReframeError;
 use crate::error::{detail, detail_with, Error, HandshakeFailure, Timeout};
 
 /// An I/O error of a given phase: `WouldBlock`/`TimedOut` are a timeout of that phase; a
@@ -209,6 +210,28 @@ pub(crate) fn read(error: tungstenite::Error, limits: Limits) -> ReadFailure {
             ReadFailure::Lost {
                 reason: "the server closed the TCP connection without a Close frame".into(),
                 report: None,
+            }
+        }
+        // permessage-deflate's transform fails the stream with its own error (see
+        // `deflate::reframe`); the engine passes it up as an I/O error.
+        tungstenite::Error::Io(e) if ReframeError::from_io(&e).is_some() => {
+            let e = ReframeError::from_io(&e).expect("checked").clone();
+            let (code, text) = (e.close_code(), e.to_string());
+            let (reason, error) = match code {
+                1009 => ("message too big", Error::Capacity(detail_with(text, e))),
+                1007 => (
+                    "invalid compressed data",
+                    Error::Protocol(detail_with(text, e)),
+                ),
+                _ => (
+                    "permessage-deflate framing",
+                    Error::Protocol(detail_with(text, e)),
+                ),
+            };
+            ReadFailure::Violation {
+                code,
+                reason: reason.into(),
+                error,
             }
         }
         tungstenite::Error::Io(e) => match io(e, Timeout::Read) {

@@ -17,6 +17,7 @@ use crate::access;
 use crate::burst::BurstReader;
 use crate::classify;
 use crate::deadline::deadline_after;
+use crate::deflate::{self, negotiation::Agreed, reframe::Reframer};
 use crate::dns;
 use crate::error::{Error, HandshakeFailure, Result, Timeout};
 use crate::options::{Checked, ConnectOptions};
@@ -34,6 +35,8 @@ pub(crate) struct Established {
     pub(crate) peer_addr: Option<SocketAddr>,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) tls_version: Option<TlsVersion>,
+    /// What permessage-deflate agreed, when it was offered and accepted.
+    pub(crate) deflate: Option<Agreed>,
 }
 
 /// Connects to `target`, following redirects, all within `options.connect_timeout`, which
@@ -250,7 +253,7 @@ fn handshake_tls(
 }
 
 fn upgrade(
-    stream: Stream,
+    mut stream: Stream,
     target: &Target,
     options: &ConnectOptions,
     checked: &Checked,
@@ -269,6 +272,19 @@ fn upgrade(
         let value = HeaderValue::from_str(&checked.protocols.join(", "))
             .map_err(|e| Error::invalid(format!("invalid protocol list: {e}")))?;
         headers.insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    if let Some(compression) = &options.compression {
+        headers.insert(
+            header::SEC_WEBSOCKET_EXTENSIONS,
+            deflate::offer(compression),
+        );
+        // Installed for the upgrade only (after any proxy and TLS): it hands the engine the
+        // answer's head and holds back the frames that follow it in the same read.
+        let limits = options.limits();
+        stream.reframe = Some(Box::new(Reframer::for_handshake(
+            limits.max_message_size,
+            limits.max_frame_size,
+        )));
     }
     let mut attempt =
         tungstenite::client::client_with_config(request, stream, Some(options.websocket_config()));
@@ -293,14 +309,32 @@ fn upgrade(
             Err(HandshakeError::Failure(e)) => return Err(classify::handshake(e)),
         }
     };
-    // RFC 6455 §4.1: an extension the client did not offer fails the connection (we offer
-    // none; the engine does not check).
+    let mut ws = ws;
+    let deflate = match &options.compression {
+        Some(compression) => {
+            let agreed = deflate::agree(compression, response.headers())?;
+            let stream = ws.get_mut();
+            let spent = stream.reframe.as_mut().map(|reframer| {
+                reframer.configure(agreed.as_ref());
+                reframer.is_spent()
+            });
+            if spent == Some(true) {
+                // Declined, and nothing held back: no transform, no buffer.
+                stream.reframe = None;
+            }
+            agreed
+        }
+        None => None,
+    };
+    // RFC 6455 §4.1: an extension the client did not offer fails the connection (the engine
+    // does not check; with compression offered, `deflate::agree` did).
     if let Some(extension) = response
         .headers()
         .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
         .iter()
         .map(|value| String::from_utf8_lossy(value.as_bytes()).trim().to_owned())
         .find(|value| !value.is_empty())
+        .filter(|_| options.compression.is_none())
     {
         return Err(Error::Handshake(Box::new(HandshakeFailure::new(
             None,
@@ -312,7 +346,6 @@ fn upgrade(
     }
     // From here on the socket is driven without blocking; readers and writers wait for
     // readiness with poll(2) instead of socket timeouts.
-    let mut ws = ws;
     ws.get_mut().go_nonblocking().map_err(Error::Io)?;
     let protocol = response
         .headers()
@@ -335,6 +368,7 @@ fn upgrade(
         peer_addr: None,
         local_addr: None,
         tls_version: None,
+        deflate,
     })))
 }
 

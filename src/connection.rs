@@ -26,6 +26,7 @@ use url::Url;
 use crate::classify::{self, would_block, Limits, WriteFailure};
 use crate::connect::Established;
 use crate::deadline::deadline_after;
+use crate::deflate::{codec::Compressor, send};
 use crate::error::{CloseInfo, Error, Result, Timeout};
 use crate::event_queue::EventQueue;
 use crate::message::Message;
@@ -69,6 +70,17 @@ pub(crate) struct Connection {
     pub(crate) write_timeout: Duration,
     pub(crate) close_timeout: Duration,
     pub(crate) limits: Limits,
+    /// permessage-deflate, when agreed: what was agreed, and our compressor. A writer holds
+    /// the compressor's lock until its frame is queued in the engine, so frames go out in
+    /// the order their context was built; it is taken before `ws`, never after.
+    pub(crate) deflate: Option<Deflate>,
+}
+
+/// The write side of an agreed permessage-deflate.
+pub(crate) struct Deflate {
+    /// The agreed parameters, as `ConnectionInfo::extensions` shows them.
+    pub(crate) agreed: String,
+    pub(crate) compressor: Mutex<Compressor>,
 }
 
 pub(crate) struct Status {
@@ -111,7 +123,14 @@ impl Connection {
             peer_addr,
             local_addr,
             tls_version,
+            deflate,
         } = established;
+        let deflate = deflate
+            .zip(options.compression.as_ref())
+            .map(|(agreed, compression)| Deflate {
+                agreed: agreed.to_string(),
+                compressor: Mutex::new(Compressor::for_client(&agreed, compression)),
+            });
         let tcp = ws.get_ref().shared().clone();
         Connection {
             ws: Mutex::new(ws),
@@ -141,6 +160,7 @@ impl Connection {
             write_timeout: options.write_timeout,
             close_timeout: options.close_timeout,
             limits: options.limits(),
+            deflate,
         }
     }
 
@@ -212,8 +232,19 @@ impl Connection {
         }
         log::trace!("{}: sending {} bytes", self.label, message.len());
         let result = {
+            let mut compressor = self.deflate.as_ref().map(|d| d.compressor.lock());
+            let frame = match compressor.as_deref_mut() {
+                Some(compressor) => send::encode(compressor, message),
+                None => message.into_frame(),
+            };
             let mut ws = self.ws();
-            let result = ws.send(message.into_frame());
+            let result = ws.send(frame);
+            if let (Some(compressor), Err(e)) = (compressor.as_deref_mut(), &result) {
+                if !would_block(e) {
+                    // The frame may not have been queued: the next one must not refer to it.
+                    compressor.forget_context();
+                }
+            }
             match ws.get_ref().write_failure {
                 Some(kind) => return Err(self.peer_gone(kind)),
                 None => result,

@@ -55,6 +55,21 @@ pub struct ConnectionInfo {
     /// The round trip of the last ping answered (a keepalive ping or
     /// [`socket_ping`](crate::socket_ping)).
     pub round_trip: Option<Duration>,
+    /// The extension the server agreed to, with every parameter in effect, e.g.
+    /// `permessage-deflate; server_max_window_bits=15; client_max_window_bits=15`; `None`
+    /// when compression was not asked for (see
+    /// [`ConnectOptions::compression`](crate::ConnectOptions::compression)) or the server
+    /// declined it.
+    pub extensions: Option<String>,
+    /// Payload bytes of the messages sent compressed, before compression (0 without
+    /// compression; messages under the threshold are not counted).
+    pub bytes_sent_uncompressed: u64,
+    /// The same messages' payload bytes as sent, compressed.
+    pub bytes_sent_compressed: u64,
+    /// Payload bytes of the compressed messages received, inflated.
+    pub bytes_received_uncompressed: u64,
+    /// The same messages' payload bytes as received, compressed.
+    pub bytes_received_compressed: u64,
 }
 
 impl ConnectionInfo {
@@ -76,6 +91,11 @@ impl ConnectionInfo {
             tls_version: None,
             close: None,
             round_trip: None,
+            extensions: None,
+            bytes_sent_uncompressed: 0,
+            bytes_sent_compressed: 0,
+            bytes_received_uncompressed: 0,
+            bytes_received_compressed: 0,
         }
     }
 
@@ -119,6 +139,14 @@ impl std::fmt::Debug for ConnectionInfo {
             .field("tls_version", &self.tls_version)
             .field("close", &self.close)
             .field("round_trip", &self.round_trip)
+            .field("extensions", &self.extensions)
+            .field("bytes_sent_uncompressed", &self.bytes_sent_uncompressed)
+            .field("bytes_sent_compressed", &self.bytes_sent_compressed)
+            .field(
+                "bytes_received_uncompressed",
+                &self.bytes_received_uncompressed,
+            )
+            .field("bytes_received_compressed", &self.bytes_received_compressed)
             .finish()
     }
 }

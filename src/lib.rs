@@ -204,9 +204,11 @@ mod burst;
 mod callback;
 mod classify;
 mod close;
+mod compression;
 mod connect;
 mod connection;
 mod deadline;
+mod deflate;
 mod dispatch;
 mod dns;
 mod error;
@@ -238,6 +240,7 @@ mod wait;
 mod worker;
 
 pub use crate::access::{clear_access_policy, set_access_policy, AccessRequest};
+pub use crate::compression::Compression;
 pub use crate::dispatch::{
     clear_wake_hook, dispatch_pending, dispatch_timeout, dispatch_until, dispatch_until_all_closed,
     pending_events, set_wake_hook,

@@ -6,6 +6,7 @@ use tungstenite::http::{HeaderName, HeaderValue};
 
 use crate::backlog::Backlog;
 use crate::classify::Limits;
+use crate::compression::Compression;
 use crate::error::{Error, Result};
 use crate::keepalive::Keepalive;
 use crate::proxy::Proxy;
@@ -53,6 +54,7 @@ pub struct ConnectOptions {
     pub(crate) ping_timeout: Duration,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) reconnect: Option<Reconnect>,
+    pub(crate) compression: Option<Compression>,
 }
 
 /// The headers a caller added, and the names it marked as sensitive. Their `Debug` shows the
@@ -160,6 +162,7 @@ impl Default for ConnectOptions {
             ping_timeout: Duration::from_secs(20),
             idle_timeout: None,
             reconnect: None,
+            compression: None,
         }
     }
 }
@@ -449,6 +452,16 @@ impl ConnectOptions {
         self
     }
 
+    /// Offers permessage-deflate (RFC 7692) with these settings; see [`Compression`] for the
+    /// parameters and for what it costs per socket once the server agrees.
+    /// [`max_message_size`](Self::max_message_size) then bounds the inflated size.
+    ///
+    /// Defaults to no compression (nothing offered).
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = Some(compression);
+        self
+    }
+
     /// The backlog of a socket run by a worker, with these limits.
     pub(crate) fn backlog(&self) -> Backlog {
         Backlog::new(self.event_queue_limit, self.event_queue_bytes)
@@ -519,6 +532,9 @@ impl ConnectOptions {
         }
         if let Some(policy) = &self.reconnect {
             policy.validate()?;
+        }
+        if let Some(compression) = &self.compression {
+            compression.validate()?;
         }
         let proxy = match &self.proxy {
             Some(url) => Some(Proxy::parse(&url.0)?),

@@ -367,11 +367,21 @@ impl Socket {
     /// ```
     pub fn info(&self) -> ConnectionInfo {
         let conn = &self.conn;
-        let (bytes_sent, bytes_received, last_traffic) = {
+        let (bytes_sent, bytes_received, last_traffic, inflated) = {
             let ws = conn.ws();
             let stream = ws.get_ref();
-            (stream.bytes_out, stream.bytes_in, stream.last_traffic)
+            let inflated = stream.reframe.as_ref().map(|r| r.counts());
+            (
+                stream.bytes_out,
+                stream.bytes_in,
+                stream.last_traffic,
+                inflated,
+            )
         };
+        let inflated = inflated.unwrap_or_default();
+        // Taken after `ws` is released: writers take the compressor first.
+        let deflated = (conn.deflate.as_ref()).map(|d| d.compressor.lock().counts());
+        let deflated = deflated.unwrap_or_default();
         let (state, close) = {
             let status = conn.status.lock();
             let close = match status.state {
@@ -396,6 +406,11 @@ impl Socket {
             tls_version: conn.tls_version,
             close,
             round_trip: conn.pings.last_round_trip(),
+            extensions: conn.deflate.as_ref().map(|d| d.agreed.clone()),
+            bytes_sent_uncompressed: deflated.uncompressed_bytes,
+            bytes_sent_compressed: deflated.compressed_bytes,
+            bytes_received_uncompressed: inflated.uncompressed_bytes,
+            bytes_received_compressed: inflated.compressed_bytes,
         }
     }
 

@@ -9,6 +9,7 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 
 use crate::burst::BurstReader;
 use crate::classify::is_peer_gone;
+use crate::deflate::reframe::Reframer;
 
 /// A plain or TLS stream that counts the bytes that cross it.
 ///
@@ -28,6 +29,10 @@ pub(crate) struct Stream {
     /// Since when output has been waiting for a peer that takes none: set by a write that
     /// would block, cleared by one that goes through.
     pub(crate) write_stalled_since: Option<Instant>,
+    /// permessage-deflate's read side, on a connection that offered it (see
+    /// [`crate::deflate`]): what the engine reads comes through it. `bytes_in` still counts
+    /// the bytes on the wire.
+    pub(crate) reframe: Option<Box<Reframer>>,
 }
 
 #[derive(Debug)]
@@ -146,6 +151,7 @@ impl Stream {
             last_received: Instant::now(),
             write_failure: None,
             write_stalled_since: None,
+            reframe: None,
         }
     }
 
@@ -180,6 +186,29 @@ impl Stream {
 
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(mut reframer) = self.reframe.take() else {
+            return self.read_wire(buf);
+        };
+        let result = reframer.read(&mut Wire(self), buf);
+        if !reframer.is_spent() {
+            self.reframe = Some(reframer);
+        }
+        result
+    }
+}
+
+/// The stream's own bytes, under the transform.
+struct Wire<'a>(&'a mut Stream);
+
+impl Read for Wire<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read_wire(buf)
+    }
+}
+
+impl Stream {
+    /// Reads what arrived on the wire, counting it.
+    fn read_wire(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = match &mut self.kind {
             Kind::Plain(tcp) => tcp.read(buf),
             Kind::Tls(tls) => tls.read(buf),

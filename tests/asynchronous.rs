@@ -1133,7 +1133,20 @@ fn socket_next_event_refuses_sockets_whose_events_go_elsewhere() {
     let _serial = serial();
     let server = ws_server(2, echo);
     let with_callback = unique_name("next-event-callback");
-    websocket_client_connect_async_url(&with_callback, |_, _| {}, &server.ws_url("/")).unwrap();
+    let opened = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&opened);
+    websocket_client_connect_async_url(
+        &with_callback,
+        move |_, event| {
+            if let Event::Open { .. } = event {
+                flag.store(true, Ordering::SeqCst);
+            }
+        },
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    // Connected, so that the server serves its two connections.
+    dispatch_until(|| opened.load(Ordering::SeqCst)).unwrap();
     let blocking = unique_name("next-event-blocking");
     websocket_client_connect_url(&blocking, &server.ws_url("/")).unwrap();
     for name in [&with_callback, &blocking] {

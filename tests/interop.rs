@@ -26,8 +26,9 @@ use std::thread;
 use std::time::Duration;
 
 use named_websocket::{
-    socket_close, socket_exist, socket_protocol, socket_read_timeout, socket_write,
-    websocket_client_connect, Error, Message,
+    socket_close, socket_exist, socket_info, socket_protocol, socket_read_timeout, socket_write,
+    websocket_client_connect, websocket_client_connect_with, Compression, ConnectOptions, Error,
+    Message,
 };
 
 /// How long a test waits for a server's port line or a message before calling it hung: a guard,
@@ -126,6 +127,11 @@ impl Drop for PeerServer {
 /// Starts `peer`'s server on a free port of 127.0.0.1. Panics, saying what is missing, when the
 /// peer is not installed.
 fn start(peer: Peer) -> PeerServer {
+    start_with(peer, &[])
+}
+
+/// [`start`], with more arguments for the server (`--deflate MODE`).
+fn start_with(peer: Peer, extra: &[&str]) -> PeerServer {
     let mut command = peer.command().unwrap_or_else(|why| {
         panic!(
             "{} is not installed ({why}): scripts/interop.sh installs it",
@@ -134,6 +140,7 @@ fn start(peer: Peer) -> PeerServer {
     });
     let mut child = command
         .args(["0", "--until-stdin-closes"])
+        .args(extra)
         .current_dir(servers_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -310,6 +317,140 @@ fn server_pings(peer: Peer) {
     socket_close(&name).unwrap();
 }
 
+/// Echoes text and binary messages of 0 B to 300 KB through `/echo` of a server started with
+/// `server_args`, offering `compression`; returns what was agreed. Both directions must have
+/// been compressed when something was agreed.
+fn compressed_echo_with(
+    peer: Peer,
+    server_args: &[&str],
+    compression: Compression,
+) -> Option<String> {
+    let server = start_with(peer, server_args);
+    let name = unique_name("deflate", peer);
+    let url = format!("ws://127.0.0.1:{}/echo", server.port);
+    let options = ConnectOptions::new().compression(compression);
+    websocket_client_connect_with(&name, &url, &options)
+        .unwrap_or_else(|e| panic!("{} {server_args:?}: {e}", peer.name()));
+    let json = r#"{"symbol":"ETH-USD","bid":"3141.59","ask":"3141.61","volume":"12873.4"}"#;
+    let messages = [
+        Message::from(""),
+        Message::from("short"),
+        Message::from(json),
+        Message::from(json.repeat(40)),
+        Message::from(vec![0u8; 70_000]),
+        Message::from((0..=255u8).cycle().take(300_000).collect::<Vec<u8>>()),
+        Message::from("é€𝄞 ".repeat(30_000)),
+        Message::from(json.repeat(40)),
+    ];
+    for message in messages {
+        socket_write(&name, message.clone()).unwrap();
+        assert_eq!(read(&name), message, "{} {server_args:?}", peer.name());
+    }
+    let info = socket_info(&name).unwrap();
+    println!("{} {server_args:?}: {:?}", peer.name(), info.extensions);
+    if info.extensions.is_some() {
+        assert!(info.bytes_sent_compressed < info.bytes_sent_uncompressed);
+        assert!(info.bytes_received_compressed < info.bytes_received_uncompressed);
+    }
+    socket_close(&name).unwrap();
+    info.extensions
+}
+
+/// The server's default compression (Python websockets enables it; Node ws is asked to).
+fn compressed_echo(peer: Peer) {
+    let args: &[&str] = match peer {
+        Peer::Python => &[],
+        Peer::Node => &["--deflate", "default"],
+    };
+    let agreed = compressed_echo_with(peer, args, Compression::new()).expect("agreed");
+    if let Peer::Python = peer {
+        assert_eq!(
+            agreed,
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+        );
+    }
+}
+
+/// The server resets both contexts and uses a 4 KiB window.
+fn compressed_no_context_takeover(peer: Peer) {
+    let agreed = compressed_echo_with(peer, &["--deflate", "nct12"], Compression::new());
+    assert_eq!(
+        agreed.as_deref(),
+        Some(
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=12; client_max_window_bits=15"
+        ),
+        "{}",
+        peer.name()
+    );
+}
+
+/// The server asks for small windows both ways.
+fn compressed_small_windows(peer: Peer) {
+    let (mode, bits) = match peer {
+        Peer::Python => ("cmwb9", 9),
+        Peer::Node => ("cmwb10", 10),
+    };
+    let agreed = compressed_echo_with(peer, &["--deflate", mode], Compression::new());
+    assert_eq!(
+        agreed,
+        Some(format!(
+            "permessage-deflate; server_max_window_bits={bits}; client_max_window_bits={bits}"
+        )),
+        "{}",
+        peer.name()
+    );
+}
+
+/// Windows of 8 bits: Python asks it of us; of Node we ask it, at level 9.
+fn compressed_eight_bit_windows(peer: Peer) {
+    let agreed = match peer {
+        Peer::Python => compressed_echo_with(peer, &["--deflate", "cmwb8"], Compression::new()),
+        Peer::Node => compressed_echo_with(
+            peer,
+            &["--deflate", "default"],
+            Compression::new().server_max_window_bits(Some(8)).level(9),
+        ),
+    };
+    let agreed = agreed.expect("agreed");
+    let expected = match peer {
+        Peer::Python => "client_max_window_bits=8",
+        Peer::Node => "server_max_window_bits=8",
+    };
+    assert!(agreed.contains(expected), "{}: {agreed}", peer.name());
+}
+
+/// Our offer with every parameter, against the server's default settings.
+fn compressed_every_parameter_offered(peer: Peer) {
+    let args: &[&str] = match peer {
+        Peer::Python => &[],
+        Peer::Node => &["--deflate", "default"],
+    };
+    let compression = Compression::new()
+        .server_no_context_takeover(true)
+        .client_no_context_takeover(true)
+        .server_max_window_bits(Some(10))
+        .client_max_window_bits(Some(11));
+    let agreed = compressed_echo_with(peer, args, compression).expect("agreed");
+    assert!(
+        agreed.starts_with(
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=10; client_max_window_bits="
+        ),
+        "{}: {agreed}",
+        peer.name()
+    );
+}
+
+/// A server with compression off declines the offer; messages go uncompressed.
+fn compression_declined(peer: Peer) {
+    let args: &[&str] = match peer {
+        Peer::Python => &["--deflate", "off"],
+        Peer::Node => &[],
+    };
+    assert_eq!(compressed_echo_with(peer, args, Compression::new()), None);
+}
+
 /// One test per peer for each check: `check::python` and `check::node`, ignored unless asked
 /// for (see the top of this file).
 macro_rules! per_peer {
@@ -335,5 +476,11 @@ per_peer!(
     big_binary_message,
     subprotocol,
     server_closes,
-    server_pings
+    server_pings,
+    compressed_echo,
+    compressed_no_context_takeover,
+    compressed_small_windows,
+    compressed_eight_bit_windows,
+    compressed_every_parameter_offered,
+    compression_declined,
 );

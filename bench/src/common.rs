@@ -41,8 +41,9 @@ pub trait BenchClient: Sized {
     /// The message type `recv` returns.
     type Msg: Received;
 
-    /// Opens a connection to `url`; returns when it is open.
-    fn connect(url: &str) -> BenchResult<Self>;
+    /// Opens a connection to `url`, offering permessage-deflate when `compress`; returns when
+    /// it is open.
+    fn connect(url: &str, compress: bool) -> BenchResult<Self>;
     /// Sends a text message; returns when it was handed to the operating system.
     fn send_text(&mut self, text: String) -> BenchResult<()>;
     /// Sends a binary message; returns when it was handed to the operating system.
@@ -60,6 +61,11 @@ pub trait BenchClient: Sized {
             count += 1;
         }
         Ok(count)
+    }
+    /// Bytes this connection has written to the socket so far (handshake, frames), when the
+    /// client can tell; `json` then reports bytes on the wire from it.
+    fn bytes_sent(&self) -> Option<u64> {
+        None
     }
     /// Closes cleanly: sends Close and waits for the server's answer and the end of the TCP
     /// connection. After `recv` returned `None`, only releases what is left.
@@ -79,16 +85,20 @@ pub enum Workload {
     Down,
     /// N sequential connects, each followed by a clean close: connections/s.
     Connect,
+    /// N JSON ticker texts of SIZE/4 to SIZE bytes, then "END", as `Stream`: messages/s and
+    /// bytes on the wire per message (with `--compress`, against a compressing server).
+    Json,
 }
 
 impl Workload {
     /// All workloads, in the order the tables show them.
-    pub const ALL: [Workload; 5] = [
+    pub const ALL: [Workload; 6] = [
         Workload::PingPong,
         Workload::Stream,
         Workload::Bulk,
         Workload::Down,
         Workload::Connect,
+        Workload::Json,
     ];
 
     /// The name on the command line and in the JSON.
@@ -99,6 +109,7 @@ impl Workload {
             Workload::Bulk => "bulk",
             Workload::Down => "down",
             Workload::Connect => "connect",
+            Workload::Json => "json",
         }
     }
 
@@ -140,11 +151,13 @@ pub struct Args {
     pub size: usize,
     /// Blocking or asynchronous API.
     pub mode: Mode,
+    /// Offer permessage-deflate (`--compress`).
+    pub compress: bool,
 }
 
 /// The usage line, for errors.
-pub const USAGE: &str = "usage: URL WORKLOAD N SIZE [--mode sync|async]\n  \
-     WORKLOAD: pingpong | stream | bulk | down | connect\n  \
+pub const USAGE: &str = "usage: URL WORKLOAD N SIZE [--mode sync|async] [--compress]\n  \
+     WORKLOAD: pingpong | stream | bulk | down | connect | json\n  \
      URL: the bench_server's URL with /echo (pingpong, bulk, connect), /sink (stream) or \
      /source (down)";
 
@@ -156,8 +169,13 @@ impl Args {
     pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, String> {
         let mut positional = Vec::new();
         let mut mode = Mode::Sync;
+        let mut compress = false;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
+            if arg == "--compress" {
+                compress = true;
+                continue;
+            }
             let value = if arg == "--mode" {
                 Some(args.next().ok_or("--mode needs a value: sync or async")?)
             } else {
@@ -197,6 +215,7 @@ impl Args {
             n,
             size,
             mode,
+            compress,
         })
     }
 
@@ -236,6 +255,10 @@ pub struct Report {
     pub p50_us: Option<f64>,
     /// 99th percentile of the same, in microseconds.
     pub p99_us: Option<f64>,
+    /// Payload bytes per message (`json`).
+    pub payload_b: Option<f64>,
+    /// Bytes written to the socket per message, frame headers included (`json`).
+    pub wire_b: Option<f64>,
 }
 
 impl Report {
@@ -266,6 +289,8 @@ impl Report {
             ("conns_s", self.conns_s),
             ("p50_us", self.p50_us),
             ("p99_us", self.p99_us),
+            ("payload_b", self.payload_b),
+            ("wire_b", self.wire_b),
         ] {
             if let Some(value) = value {
                 let _ = write!(out, ",\"{key}\":{}", json_number(value));
@@ -367,6 +392,7 @@ pub fn run<C: BenchClient>(args: &Args) -> BenchResult<Report> {
         Workload::Bulk => bulk::<C>(args, &mut report)?,
         Workload::Down => down::<C>(args, &mut report)?,
         Workload::Connect => connect::<C>(args, &mut report)?,
+        Workload::Json => json::<C>(args, &mut report)?,
     }
     Ok(report)
 }
@@ -386,7 +412,7 @@ fn check_echo<M: Received>(reply: Option<M>, kind: Kind, size: usize) -> BenchRe
 
 fn pingpong<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
     let payload = "x".repeat(args.size);
-    let mut client = C::connect(&args.url)?;
+    let mut client = C::connect(&args.url, args.compress)?;
     for _ in 0..warmup_count(args.n) {
         client.send_text(payload.clone())?;
         check_echo(client.recv()?, Kind::Text, args.size)?;
@@ -411,17 +437,25 @@ fn pingpong<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()>
 
 fn stream<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
     let payload = "x".repeat(args.size);
-    let mut client = C::connect(&args.url)?;
+    let mut client = C::connect(&args.url, args.compress)?;
     let start = Instant::now();
     for _ in 0..args.n {
         client.send_text(payload.clone())?;
     }
+    end_stream(&mut client, args.n)?;
+    let secs = start.elapsed().as_secs_f64();
+    client.close()?;
+    report.set_throughput(args, secs);
+    Ok(())
+}
+
+/// Sends "END" and waits for the server's "done:<n>".
+fn end_stream<C: BenchClient>(client: &mut C, n: u64) -> BenchResult<()> {
     client.send_text("END".to_owned())?;
     let answer = client
         .recv()?
         .ok_or("the server closed the connection instead of answering END")?;
-    let secs = start.elapsed().as_secs_f64();
-    let expected = format!("done:{}", args.n);
+    let expected = format!("done:{n}");
     if answer.kind() != Kind::Text || answer.payload() != expected.as_bytes() {
         return Err(format!(
             "the server answered {:?}, expected {expected:?}",
@@ -429,14 +463,108 @@ fn stream<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
         )
         .into());
     }
+    Ok(())
+}
+
+/// `count` JSON arrays of ticker objects, each of `max / 4` to `max` bytes, with varying
+/// figures (a deterministic generator): what a market-data feed sends.
+pub fn ticker_messages(count: usize, max: usize) -> Vec<String> {
+    const PRODUCTS: [&str; 6] = [
+        "BTC-USD", "ETH-USD", "SOL-USD", "ADA-EUR", "XRP-USD", "DOT-GBP",
+    ];
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let min = max / 4;
+    (0..count)
+        .map(|_| {
+            let target = min + (next() as usize) % (max - min).max(1);
+            let mut text = String::from("[");
+            while text.len() + 300 < target {
+                if text.len() > 1 {
+                    text.push(',');
+                }
+                let r = next();
+                let _ = write!(
+                    text,
+                    "{{\"type\":\"ticker\",\"sequence\":{},\"product_id\":\"{}\",\
+                     \"price\":\"{}.{:02}\",\"open_24h\":\"{}.{:02}\",\
+                     \"volume_24h\":\"{}.{:08}\",\"best_bid\":\"{}.{:02}\",\
+                     \"best_ask\":\"{}.{:02}\",\"side\":\"{}\",\
+                     \"time\":\"2026-11-30T12:{:02}:{:02}.{:06}Z\",\"trade_id\":{},\
+                     \"last_size\":\"0.{:08}\"}}",
+                    r % 10_000_000_000,
+                    PRODUCTS[(r % 6) as usize],
+                    r % 70_000,
+                    r % 100,
+                    (r >> 8) % 70_000,
+                    (r >> 16) % 100,
+                    (r >> 20) % 100_000,
+                    (r >> 3) % 100_000_000,
+                    (r >> 5) % 70_000,
+                    (r >> 7) % 100,
+                    (r >> 9) % 70_000,
+                    (r >> 11) % 100,
+                    if r & 1 == 0 { "buy" } else { "sell" },
+                    (r >> 13) % 60,
+                    (r >> 17) % 60,
+                    (r >> 23) % 1_000_000,
+                    (r >> 29) % 1_000_000_000,
+                    (r >> 31) % 100_000_000,
+                );
+            }
+            text.push(']');
+            text
+        })
+        .collect()
+}
+
+/// The bytes of a masked client frame carrying `len` payload bytes.
+fn client_frame_len(len: usize) -> u64 {
+    let header = match len {
+        0..=125 => 2,
+        126..=0xffff => 4,
+        _ => 10,
+    };
+    (header + 4 + len) as u64
+}
+
+fn json<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
+    let messages = ticker_messages(256, args.size);
+    let mut client = C::connect(&args.url, args.compress)?;
+    let before = client.bytes_sent();
+    let (mut payload, mut framed) = (0u64, 0u64);
+    let start = Instant::now();
+    for i in 0..args.n {
+        let text = &messages[i as usize % messages.len()];
+        payload += text.len() as u64;
+        framed += client_frame_len(text.len());
+        client.send_text(text.clone())?;
+    }
+    end_stream(&mut client, args.n)?;
+    let secs = start.elapsed().as_secs_f64();
+    // A client that cannot count sends plain frames: their size is known.
+    let wire = match (before, client.bytes_sent()) {
+        (Some(before), Some(after)) => after - before,
+        _ => framed,
+    };
     client.close()?;
-    report.set_throughput(args, secs);
+    let n = args.n as f64;
+    report.secs = secs;
+    report.msgs_s = Some(n / secs);
+    report.mb_s = Some(payload as f64 / secs / 1e6);
+    report.payload_b = Some(payload as f64 / n);
+    report.wire_b = Some(wire as f64 / n);
     Ok(())
 }
 
 fn bulk<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
     let payload: Vec<u8> = (0..args.size).map(|i| i as u8).collect();
-    let mut client = C::connect(&args.url)?;
+    let mut client = C::connect(&args.url, args.compress)?;
     for _ in 0..warmup_count(args.n) {
         client.send_binary(payload.clone())?;
         check_echo(client.recv()?, Kind::Binary, args.size)?;
@@ -457,7 +585,7 @@ fn down<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> {
     // The server starts sending as soon as the upgrade is done: the clock starts before the
     // connect, so that nothing the server sent escapes the measure.
     let start = Instant::now();
-    let mut client = C::connect(&url)?;
+    let mut client = C::connect(&url, args.compress)?;
     let count = client.count_binary_until_close(args.size)?;
     let secs = start.elapsed().as_secs_f64();
     if count != args.n {
@@ -485,7 +613,7 @@ fn connect<C: BenchClient>(args: &Args, report: &mut Report) -> BenchResult<()> 
     let start = Instant::now();
     for _ in 0..args.n {
         let began = Instant::now();
-        let client = C::connect(&args.url)?;
+        let client = C::connect(&args.url, args.compress)?;
         client.close()?;
         latencies.record(began.elapsed());
     }
@@ -506,6 +634,15 @@ pub fn main_with<C: BenchClient>(
     client_name: &str,
     run_async: impl FnOnce(&Args) -> Result<BenchResult<Report>, &'static str>,
 ) -> ! {
+    let mut argv = std::env::args().skip(1);
+    if let (Some("--print-json-messages"), Some(size)) = (argv.next().as_deref(), argv.next()) {
+        // For the Node client of the `json` workload: the same texts, one per line.
+        let size = size.parse().unwrap_or(4096);
+        for text in ticker_messages(256, size) {
+            println!("{text}");
+        }
+        std::process::exit(0);
+    }
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {

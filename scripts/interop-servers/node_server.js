@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A WebSocket test server built on the Node `ws` library, for tests/interop.rs.
 //
-//     node node_server.js [PORT] [--until-stdin-closes]
+//     node node_server.js [PORT] [--until-stdin-closes] [--deflate MODE]
 //
 // Listens on 127.0.0.1 (PORT, or a free port when it is 0 or missing) and prints the port alone
 // on the first line of stdout once it accepts connections. With --until-stdin-closes it exits
@@ -12,6 +12,12 @@
 //   /close     sends the text messages "m1", "m2", "m3", then closes with 4000 "bye"
 //   /ping      sends a ping, waits for the matching pong, then sends the text "pong received"
 //   /protocol  selects the subprotocol "chat.v2"; a handshake that does not offer it gets 400
+//
+// permessage-deflate is off (ws's default) unless --deflate turns it on, every message
+// compressed (threshold 0):
+//   default  ws's own parameters
+//   nct12    serverMaxWindowBits 12, serverNoContextTakeover, clientNoContextTakeover
+//   cmwb10   serverMaxWindowBits 10, clientMaxWindowBits 10
 //
 // Messages of up to 64 MiB are accepted. `ws` comes from ./node_modules (scripts/interop.sh
 // runs npm install here).
@@ -44,10 +50,26 @@ function reject(socket, status, text) {
   );
 }
 
+const DEFLATE_MODES = {
+  default: { threshold: 0 },
+  nct12: {
+    serverMaxWindowBits: 12,
+    serverNoContextTakeover: true,
+    clientNoContextTakeover: true,
+    threshold: 0,
+  },
+  cmwb10: { serverMaxWindowBits: 10, clientMaxWindowBits: 10, threshold: 0 },
+};
+
+const args = process.argv.slice(2);
+const deflateAt = args.indexOf('--deflate');
+const deflate = deflateAt < 0 ? false : DEFLATE_MODES[args.splice(deflateAt, 2)[1]];
+if (deflate === undefined) throw new Error(`unknown --deflate mode in ${process.argv}`);
+
 const wss = new WebSocketServer({
   noServer: true,
   maxPayload: MAX_PAYLOAD,
-  perMessageDeflate: false,
+  perMessageDeflate: deflate,
   handleProtocols: (protocols, request) =>
     pathOf(request) === '/protocol' && protocols.has('chat.v2') ? 'chat.v2' : false,
 });
@@ -89,7 +111,6 @@ server.on('upgrade', (request, socket, head) => {
   wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
 });
 
-const args = process.argv.slice(2);
 const untilStdinCloses = args.includes('--until-stdin-closes');
 const port = Number(args.find((arg) => arg !== '--until-stdin-closes') || 0);
 

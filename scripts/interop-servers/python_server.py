@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A WebSocket test server built on the Python `websockets` library, for tests/interop.rs.
 
-    python3 python_server.py [PORT] [--until-stdin-closes]
+    python3 python_server.py [PORT] [--until-stdin-closes] [--deflate MODE]
 
 Listens on 127.0.0.1 (PORT, or a free port when it is 0 or missing) and prints the port alone
 on the first line of stdout once it accepts connections. With --until-stdin-closes it exits
@@ -13,6 +13,13 @@ behind. Paths:
   /ping      sends a ping, waits for the matching pong, then sends the text "pong received"
   /protocol  selects the subprotocol "chat.v2"; a handshake that does not offer it gets 400
 
+permessage-deflate is on as websockets enables it by default (server_max_window_bits=12,
+client_max_window_bits=12 when offered, memLevel 5), unless --deflate picks other settings:
+  nct12   server_max_window_bits=12, server_no_context_takeover, client_no_context_takeover
+  cmwb8   client_max_window_bits=8 (the client compresses with a window of 9 bytes' reach)
+  cmwb9   server_max_window_bits=9, client_max_window_bits=9
+  off     compression=None: an offer is declined
+
 Messages of up to 64 MiB are accepted. Needs websockets 13 or later (scripts/interop.sh
 installs it).
 """
@@ -23,10 +30,20 @@ import sys
 import threading
 
 from websockets.asyncio.server import serve
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 MAX_SIZE = 64 * 2**20
 PATHS = ("/echo", "/close", "/ping", "/protocol")
 PING_PAYLOAD = b"are you there?"
+DEFLATE_MODES = {
+    "nct12": dict(
+        server_max_window_bits=12,
+        server_no_context_takeover=True,
+        client_no_context_takeover=True,
+    ),
+    "cmwb8": dict(client_max_window_bits=8),
+    "cmwb9": dict(server_max_window_bits=9, client_max_window_bits=9),
+}
 
 
 def path_of(request):
@@ -83,7 +100,18 @@ def exit_when_stdin_closes(loop, stop):
     loop.call_soon_threadsafe(stop.set_result, None)
 
 
-async def main(port, until_stdin_closes):
+def compression_settings(mode):
+    if mode is None:
+        return {}
+    if mode == "off":
+        return {"compression": None}
+    factory = ServerPerMessageDeflateFactory(
+        compress_settings={"memLevel": 5}, **DEFLATE_MODES[mode]
+    )
+    return {"compression": None, "extensions": [factory]}
+
+
+async def main(port, until_stdin_closes, deflate):
     stop = asyncio.get_running_loop().create_future()
     if until_stdin_closes:
         threading.Thread(
@@ -99,6 +127,7 @@ async def main(port, until_stdin_closes):
         ping_interval=None,
         process_request=process_request,
         select_subprotocol=select_subprotocol,
+        **compression_settings(deflate),
     ) as server:
         print(server.sockets[0].getsockname()[1], flush=True)
         await stop
@@ -106,9 +135,14 @@ async def main(port, until_stdin_closes):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    deflate = None
+    if "--deflate" in args:
+        at = args.index("--deflate")
+        deflate = args[at + 1]
+        del args[at : at + 2]
     until_stdin_closes = "--until-stdin-closes" in args
     numbers = [a for a in args if a != "--until-stdin-closes"]
     try:
-        asyncio.run(main(int(numbers[0]) if numbers else 0, until_stdin_closes))
+        asyncio.run(main(int(numbers[0]) if numbers else 0, until_stdin_closes, deflate))
     except KeyboardInterrupt:
         pass

@@ -10,9 +10,12 @@
 //! panic, which makes an assertion inside a handler fail the test). Nothing here sleeps: all
 //! synchronisation is done with joins and blocking sockets.
 
+mod deflate_server;
 mod proxy_server;
 mod tls_servers;
 
+#[allow(unused_imports)] // each test binary uses a different subset of these helpers
+pub use deflate_server::*;
 #[allow(unused_imports)] // each test binary uses a different subset of these helpers
 pub use proxy_server::*;
 #[allow(unused_imports)] // each test binary uses a different subset of these helpers

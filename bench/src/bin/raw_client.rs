@@ -43,7 +43,10 @@ impl Received for RawMessage {
 impl BenchClient for Raw {
     type Msg = RawMessage;
 
-    fn connect(url: &str) -> BenchResult<Raw> {
+    fn connect(url: &str, compress: bool) -> BenchResult<Raw> {
+        if compress {
+            return Err("raw tungstenite has no permessage-deflate".into());
+        }
         let (ws, _response) = tungstenite::connect(url)?;
         Ok(Raw { ws })
     }
