@@ -127,27 +127,25 @@ fn run() {
                 _ => false,
             });
         let calls = std::mem::take(&mut jobs.calls);
-        if !calls.is_empty() {
-            drop(jobs);
-            for call in calls {
-                call();
-            }
-            continue;
-        }
         let next_close = jobs.closes.iter().map(|(deadline, _)| *deadline).min();
-        if due.is_empty() && flushes.is_empty() && next_close.is_none() {
-            jobs.running = false;
-            return;
-        }
-        if flushes.is_empty() && due.is_empty() {
-            // Only closes to watch: sleep until the next deadline, or a change.
-            if let Some(next) = next_close {
-                CHANGED.wait_until(&mut jobs, next);
+        if calls.is_empty() && due.is_empty() && flushes.is_empty() {
+            match next_close {
+                // Only closes to watch: sleep until the next deadline, or a change.
+                Some(next) => {
+                    CHANGED.wait_until(&mut jobs, next);
+                    continue;
+                }
+                None => {
+                    jobs.running = false;
+                    return;
+                }
             }
-            continue;
         }
-        // The connections' own locks are taken with ours released.
+        // The connections' own locks, and the calls, are taken with ours released.
         drop(jobs);
+        for call in calls {
+            call();
+        }
         for connection in due {
             connection.cut_close();
         }

@@ -91,8 +91,11 @@ impl Connection {
     /// The close timeout passed while a worker waited for the peer's Close: the connection is
     /// cut, which wakes the worker (see [`crate::background`]).
     pub(crate) fn cut_close(&self) {
+        if self.status.lock().state == State::Closed {
+            // The handshake ended meanwhile.
+            return;
+        }
         log::debug!("{}: close handshake timed out", self.label);
-        self.status.lock().close_timed_out = true;
         let _ = self.tcp.tcp().shutdown(Shutdown::Both);
     }
 
@@ -123,18 +126,18 @@ impl Connection {
                 };
                 (pending, ws.can_read(), result)
             };
+            let readiness = match result {
+                Ok(_) => None, // data after our Close: dropped, as the caller asked to close
+                Err(e) if would_block(&e) && output_pending => Some(Readiness::Either),
+                Err(e) if would_block(&e) => Some(Readiness::Readable),
+                // ConnectionClosed, or the connection is gone (or was cut) anyway.
+                Err(_) => return answered || self.status.lock().peer_closed,
+            };
             if !can_read && !answered {
                 // Both Close frames are through: wait briefly for the server's TCP close.
                 answered = true;
                 deadline = deadline.min(deadline_after(TCP_CLOSE_GRACE));
             }
-            let readiness = match result {
-                Ok(_) => None, // data after our Close: dropped, as the caller asked to close
-                Err(e) if would_block(&e) && output_pending => Some(Readiness::Either),
-                Err(e) if would_block(&e) => Some(Readiness::Readable),
-                // ConnectionClosed, or the connection is gone anyway.
-                Err(_) => return answered || !can_read,
-            };
             if Instant::now() >= deadline {
                 if !answered {
                     log::debug!("{}: close handshake timed out", self.label);

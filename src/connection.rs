@@ -91,8 +91,8 @@ pub(crate) struct Status {
     pub(crate) pending_failure: Option<CloseInfo>,
     /// The connection ended for a reason that trying again would not cure (a TLS failure).
     pub(crate) ended_for_good: bool,
-    /// Our Close went unanswered until the close timeout, and the connection was cut.
-    pub(crate) close_timed_out: bool,
+    /// The peer's Close frame came (an answer to ours, when we closed first).
+    pub(crate) peer_closed: bool,
 }
 
 /// Messages read from the engine but not returned yet, and what came after them.
@@ -140,7 +140,7 @@ impl Connection {
                 close: None,
                 pending_failure: None,
                 ended_for_good: false,
-                close_timed_out: false,
+                peer_closed: false,
             }),
             open: AtomicBool::new(true),
             defer_failures: AtomicBool::new(false),
@@ -326,7 +326,12 @@ impl Connection {
 
     /// Output waits for the peer to take it (the last write would have blocked).
     pub(crate) fn output_waits(&self) -> bool {
-        self.ws().get_ref().write_stalled_since.is_some()
+        if self.status.lock().state == State::Closed {
+            return false;
+        }
+        let ws = self.ws();
+        let stream = ws.get_ref();
+        stream.write_stalled_since.is_some() && stream.write_failure.is_none()
     }
 
     /// Sends what waits in the engine's write buffer, as far as the peer takes it now; once

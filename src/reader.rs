@@ -211,6 +211,7 @@ impl Connection {
             }
         }
         let close = classify::peer_close(frame.map(|f| (u16::from(f.code), f.reason.as_str())));
+        self.status.lock().peer_closed = true;
         let closed = self.mark_closed(close.code, close.reason);
         close.violation.unwrap_or(closed)
     }

@@ -137,9 +137,9 @@ impl Socket {
     /// ```
     pub fn write(&self, message: impl Into<Message>) -> Result<()> {
         self.conn.write(message.into())?;
-        if self.conn.queue_writes.load(Ordering::Relaxed) && self.conn.output_waits() {
-            // Queued: sent in the background as the peer makes room.
-            background::flush(&self.conn);
+        if self.conn.queue_writes.load(Ordering::Relaxed) {
+            // Queued, if it did not all go out: sent in the background as the peer makes room.
+            self.flush_in_background_if_waiting();
         }
         Ok(())
     }
@@ -441,6 +441,7 @@ impl Socket {
     pub(crate) fn ping_read_by_another(&self, timeout: Duration) -> Result<Duration> {
         let deadline = deadline_after(timeout);
         let (number, sent) = self.conn.send_ping()?;
+        self.flush_in_background_if_waiting();
         loop {
             let slice = deadline.min(deadline_after(PING_SLICE));
             if let Some(round_trip) = self.conn.pings.wait(number, sent, slice) {
@@ -497,7 +498,16 @@ impl Socket {
     /// cuts the connection if the peer has not answered by the close timeout.
     pub(crate) fn begin_close_for_worker(&self, code: u16, reason: &str) {
         self.conn.begin_close_nowait(code, reason);
+        self.flush_in_background_if_waiting();
         background::cut_close_at(deadline_after(self.conn.close_timeout), &self.conn);
+    }
+
+    /// What the socket did not take at once goes out from the background thread: the worker
+    /// may be asleep waiting for input.
+    fn flush_in_background_if_waiting(&self) {
+        if self.conn.output_waits() {
+            background::flush(&self.conn);
+        }
     }
 
     /// On the worker: finishes a close begun by `begin_close_for_worker`, and says how it
@@ -505,11 +515,10 @@ impl Socket {
     pub(crate) fn end_close_on_worker(&self) -> CloseInfo {
         let answered = self.conn.end_close(deadline_after(self.conn.close_timeout));
         background::settled();
-        let timed_out = self.conn.status.lock().close_timed_out;
-        if timed_out || !answered {
-            CloseInfo::abnormal("the server did not answer our Close within the close timeout")
-        } else {
+        if answered {
             self.close_info()
+        } else {
+            CloseInfo::abnormal("the server did not answer our Close within the close timeout")
         }
     }
 

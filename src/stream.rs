@@ -244,6 +244,8 @@ impl Write for Stream {
             }
             Err(e) if is_peer_gone(e.kind()) => {
                 self.write_failure = Some(e.kind());
+                // Nothing waits to be sent any more: it never will be.
+                self.write_stalled_since = None;
                 Ok(buf.len())
             }
             Err(e) => Err(e),

@@ -158,6 +158,9 @@ fn open(shared: &ManagedState, plan: &Plan, retry: bool, steps: &mut u32) -> Opt
         );
         let error = match opened {
             Ok(socket) => {
+                // Before anyone can see the connection (Open wakes the application): its
+                // writers must not wait on the network, and its violations wait for the worker.
+                prepare(shared, &socket);
                 shared.set_phase(Phase::Open(socket.clone()));
                 // `close` sets `closing` before it looks at the phase, and the phase is set
                 // before we look at `closing`: one of the two sees the other. A connection
@@ -198,13 +201,20 @@ fn open(shared: &ManagedState, plan: &Plan, retry: bool, steps: &mut u32) -> Opt
 /// first of them back while the rest are read (docs/performance.md has the figures).
 const GATHER: usize = 256;
 
-/// Runs one connection: reads and posts its messages, keeps it alive, until it ends.
-fn drive(shared: &ManagedState, socket: &Socket, keepalive: &Keepalive) -> Ending {
-    // The worker reads ahead of the application: a violation must not cut off its answers.
+/// Sets a connection up for its worker: the worker reads ahead of the application, so a
+/// violation must not cut off the application's answers; and an asynchronous socket's writers
+/// never wait on the network.
+fn prepare(shared: &ManagedState, socket: &Socket) {
     socket.defer_failures();
     if shared.is_asynchronous() {
         socket.queue_writes();
     }
+}
+
+/// Runs one connection: reads and posts its messages, keeps it alive, until it ends.
+fn drive(shared: &ManagedState, socket: &Socket, keepalive: &Keepalive) -> Ending {
+    // The worker reads ahead of the application: a violation must not cut off its answers.
+    prepare(shared, socket);
     let mut clock = keepalive.start(Instant::now());
     loop {
         let deadline = keepalive.next_deadline(&clock, socket.last_received());
