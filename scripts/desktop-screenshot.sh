@@ -32,17 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
-Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
-xvfb_pid=$!
-for _ in $(seq 100); do
-  [ -s "$tmp/display" ] && break
-  kill -0 "$xvfb_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[ -s "$tmp/display" ] || { echo "desktop-screenshot: Xvfb did not start" >&2; cat "$tmp/xvfb.log" >&2; exit 1; }
-export DISPLAY=":$(head -n 1 "$tmp/display")"
-export LIBGL_ALWAYS_SOFTWARE=1
+# shellcheck source=scripts/xvfb.sh
+source scripts/xvfb.sh
+start_xvfb desktop-screenshot "$tmp"
 
 "$app" --demo >"$tmp/app.log" 2>&1 &
 app_pid=$!

@@ -34,23 +34,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# -displayfd: Xvfb picks a free display itself and writes its number once it accepts clients,
-# so runs beside other X servers on this machine do not collide.
-Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
-xvfb_pid=$!
-for _ in $(seq 100); do
-  [ -s "$tmp/display" ] && break
-  kill -0 "$xvfb_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ ! -s "$tmp/display" ]; then
-  echo "desktop-selftest: Xvfb did not start" >&2
-  cat "$tmp/xvfb.log" >&2
-  exit 1
-fi
-export DISPLAY=":$(head -n 1 "$tmp/display")"
-# No GPU here: Mesa's llvmpipe renders, whatever the machine has.
-export LIBGL_ALWAYS_SOFTWARE=1
+# shellcheck source=scripts/xvfb.sh
+source scripts/xvfb.sh
+start_xvfb desktop-selftest "$tmp"
 echo "desktop-selftest: Xvfb on $DISPLAY; $messages messages, deadline ${deadline} s"
 
 started=$SECONDS
