@@ -80,12 +80,7 @@ where
         .add_cert(X509::from_der(&client_ca.cert_der).unwrap())
         .unwrap();
     builder.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
-    let acceptor = builder.build();
-    raw_server(connections, move |stream| {
-        let tls = acceptor.accept(stream).ok()?;
-        let (_head, ws) = ws_handshake(tls, &accept_any())?;
-        Some(handler(ws))
-    })
+    openssl_ws_server(builder.build(), connections, handler)
 }
 
 /// A `wss` server that speaks at most TLS 1.2.
@@ -124,8 +119,21 @@ where
     let acceptor = acceptor_with(
         SslAcceptor::mozilla_modern_v5(SslMethod::tls()).unwrap(),
         fixture,
-    )
-    .build();
+    );
+    openssl_ws_server(acceptor.build(), connections, handler)
+}
+
+/// Serves `connections` WebSocket handshakes over `acceptor`; a failed TLS or WebSocket
+/// handshake yields `None`.
+fn openssl_ws_server<T, F>(
+    acceptor: SslAcceptor,
+    connections: usize,
+    handler: F,
+) -> Server<Option<T>>
+where
+    F: Fn(WebSocket<openssl::ssl::SslStream<TcpStream>>) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
     raw_server(connections, move |stream| {
         let tls = acceptor.accept(stream).ok()?;
         let (_head, ws) = ws_handshake(tls, &accept_any())?;
