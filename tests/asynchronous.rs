@@ -873,21 +873,19 @@ fn messages_received_counts_what_came_from_the_network_before_it_is_dispatched()
         &server.ws_url("/"),
     )
     .unwrap();
-    // Nobody dispatches: the worker reads the three messages all the same.
+    // Nobody dispatches: the worker reads the three messages all the same and
+    // queues them behind Open. A message is counted when it is read, before it
+    // is queued, so once the four events wait the count must already say 3.
     let deadline = std::time::Instant::now() + HANG_GUARD;
-    loop {
-        match socket_info(&name) {
-            Ok(info) if info.messages_received == 3 => break,
-            _ => {
-                assert!(std::time::Instant::now() < deadline, "hang guard");
-                thread::yield_now();
-            }
-        }
+    while pending_events() < 4 {
+        assert!(std::time::Instant::now() < deadline, "hang guard");
+        thread::yield_now();
     }
+    assert_eq!(pending_events(), 4, "Open and the three messages wait");
     assert_eq!(
-        pending_events(),
-        4,
-        "Open and the three messages wait for dispatch"
+        socket_info(&name).unwrap().messages_received,
+        3,
+        "counted before anything was dispatched"
     );
     release_tx.send(()).unwrap();
     recorder.wait_closed();
