@@ -25,6 +25,8 @@ fn serve_once<T: Send + 'static>(
 ) -> thread::JoinHandle<T> {
     thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
+        // Refuse from now on: a reconnect must not land in this listener's backlog.
+        drop(listener);
         let mut ws = tungstenite::accept(stream).unwrap();
         ws.send(tungstenite::Message::text(greeting)).unwrap();
         then(ws)
@@ -136,8 +138,9 @@ fn a_blocking_reader_learns_of_a_dead_peer_within_interval_plus_timeout() {
     let options = ConnectOptions::new()
         .ping_interval(interval)
         .ping_timeout(timeout);
-    websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
+    // Before the connect: the worker's keepalive clock cannot start earlier.
     let started = Instant::now();
+    websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
     let error = socket_read(&name).unwrap_err();
     let took = started.elapsed();
     assert_eq!(error.timeout_phase(), Some(Timeout::Pong), "{error}");
@@ -591,9 +594,14 @@ fn socket_close_during_a_reconnect_wakes_a_blocked_reader_at_once() {
     websocket_client_connect_with(&name, &server.ws_url("/"), &options).unwrap();
     let reader = {
         let name = name.clone();
-        thread::spawn(move || socket_read(&name))
+        thread::Builder::new()
+            .name("blocked-reader".into())
+            .spawn(move || socket_read(&name))
+            .unwrap()
     };
     accepted_rx.recv_timeout(HANG_GUARD).unwrap();
+    // The reader has the socket once it sleeps in its read: only then may the name go.
+    wait_until_sleeping("blocked-reader");
     socket_close(&name).unwrap();
     let error = reader.join().unwrap().unwrap_err();
     assert_eq!(error.close_code(), Some(1000), "{error:?}");
@@ -847,4 +855,26 @@ fn socket_info_during_a_reconnect_describes_the_lost_connection() {
     socket_close(&name).unwrap();
     dispatch_until_all_closed().unwrap();
     server.join().unwrap();
+}
+
+/// Waits until this process's thread named `comm` is asleep (state S in /proc).
+fn wait_until_sleeping(comm: &str) {
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let path = task.path();
+            if std::fs::read_to_string(path.join("comm")).is_ok_and(|c| c.trim() == comm) {
+                let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+                if stat
+                    .rsplit(')')
+                    .next()
+                    .is_some_and(|rest| rest.trim_start().starts_with('S'))
+                {
+                    return;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "hang guard: {comm} never slept");
+        thread::yield_now();
+    }
 }
