@@ -1021,6 +1021,57 @@ fn writes_queued_while_the_peer_does_not_read_go_out_in_order_once_it_does() {
 }
 
 #[test]
+fn a_close_queued_behind_unread_writes_goes_out_once_the_peer_reads() {
+    let _serial = serial();
+    const COUNT: usize = 40;
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let server = ws_server(1, move |mut ws| {
+        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        let mut binary = 0;
+        // Everything written, then our Close, in order; the engine answers the Close.
+        loop {
+            match ws.read() {
+                Ok(tungstenite::Message::Binary(_)) => binary += 1,
+                Ok(tungstenite::Message::Close(frame)) => {
+                    let code = frame.map(|f| u16::from(f.code));
+                    while ws.read().is_ok() {}
+                    return (binary, code);
+                }
+                Ok(_) => {}
+                Err(e) => panic!("the Close never came: {e}"),
+            }
+        }
+    });
+    let name = unique_name("async-queued-close");
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(
+        &name,
+        move |_, event| record.record(&event),
+        &server.ws_url("/"),
+    )
+    .unwrap();
+    let opened = {
+        let recorder = recorder.clone();
+        move || !recorder.seen().is_empty()
+    };
+    dispatch_until(opened).unwrap();
+    // 10 MiB while the peer reads nothing: the kernel takes part, the rest and the Close wait.
+    for i in 0..COUNT {
+        socket_write(&name, vec![i as u8; 256 << 10]).unwrap();
+    }
+    socket_close(&name).unwrap();
+    release_tx.send(()).unwrap();
+    recorder.wait_closed();
+    assert_eq!(server.join(), [Some((COUNT, Some(1000)))]);
+    assert_eq!(
+        recorder.seen().last(),
+        Some(&Seen::Close(1000, String::new()))
+    );
+}
+
+#[test]
 fn a_hook_that_takes_the_gui_loops_own_lock_cannot_deadlock_with_the_dispatching_thread() {
     let _serial = serial();
     // The GUI loop's state, guarded by its own lock, which the GUI thread holds while it
