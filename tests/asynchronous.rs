@@ -710,14 +710,13 @@ fn a_socket_whose_hook_panicked_while_nobody_dispatched_still_ends_with_close() 
 #[test]
 fn a_protocol_violation_is_reported_at_once_even_when_the_peer_never_answers_the_close() {
     let _serial = serial();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
+    let (gate, release_tx) = gate();
     let server = ws_server(1, move |mut ws| {
         // A frame with a reserved bit set, then silence: our Close is never answered.
         let mut bad = Frame::message("bad", OpCode::Data(Data::Text), true);
         bad.header_mut().rsv2 = true;
         ws.send(tungstenite::Message::Frame(bad)).unwrap();
-        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        gate.wait();
     });
     let name = unique_name("async-violation-now");
     let recorder = Recorder::default();
@@ -863,13 +862,12 @@ fn after_socket_close_returns_in_a_callback_only_the_final_close_follows() {
 #[test]
 fn messages_received_counts_what_came_from_the_network_before_it_is_dispatched() {
     let _serial = serial();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
+    let (gate, release_tx) = gate();
     let server = ws_server(1, move |mut ws| {
         for text in ["one", "two", "three"] {
             ws.send(tungstenite::Message::text(text)).unwrap();
         }
-        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        gate.wait();
     });
     let name = unique_name("async-received-count");
     let recorder = Recorder::default();
@@ -903,11 +901,10 @@ fn messages_received_counts_what_came_from_the_network_before_it_is_dispatched()
 #[test]
 fn the_dispatching_thread_never_waits_on_a_peer_that_neither_reads_nor_answers() {
     let _serial = serial();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
+    let (gate, release_tx) = gate();
     // Accepts the upgrade, then reads nothing and answers nothing until released.
     let server = ws_server(1, move |ws| {
-        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        gate.wait();
         drop(ws);
     });
     let name = unique_name("async-never-waits");
@@ -966,14 +963,31 @@ fn the_dispatching_thread_never_waits_on_a_peer_that_neither_reads_nor_answers()
     server.join();
 }
 
+/// Opens an asynchronous socket, waits for its Open, then writes `count` binary messages of
+/// 256 KiB (byte `i` in message `i`) to a peer that reads nothing yet: 10 MiB for 40, more
+/// than the kernel takes, so the rest waits in the socket's send queue.
+fn open_and_write_unread(name: &str, url: &str, count: usize) -> Recorder {
+    let recorder = Recorder::default();
+    let record = recorder.clone();
+    websocket_client_connect_async_url(name, move |_, event| record.record(&event), url).unwrap();
+    let opened = {
+        let recorder = recorder.clone();
+        move || !recorder.seen().is_empty()
+    };
+    dispatch_until(opened).unwrap();
+    for i in 0..count {
+        socket_write(name, vec![i as u8; 256 << 10]).unwrap();
+    }
+    recorder
+}
+
 #[test]
 fn writes_queued_while_the_peer_does_not_read_go_out_in_order_once_it_does() {
     let _serial = serial();
     const COUNT: usize = 40;
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
+    let (gate, release_tx) = gate();
     let server = ws_server(1, move |mut ws| {
-        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        gate.wait();
         let mut next = 0;
         while next < COUNT {
             let message = ws.read().unwrap();
@@ -988,23 +1002,7 @@ fn writes_queued_while_the_peer_does_not_read_go_out_in_order_once_it_does() {
         while ws.read().is_ok() {}
     });
     let name = unique_name("async-queued-writes");
-    let recorder = Recorder::default();
-    let record = recorder.clone();
-    websocket_client_connect_async_url(
-        &name,
-        move |_, event| record.record(&event),
-        &server.ws_url("/"),
-    )
-    .unwrap();
-    let opened = {
-        let recorder = recorder.clone();
-        move || !recorder.seen().is_empty()
-    };
-    dispatch_until(opened).unwrap();
-    // 10 MiB while the peer reads nothing: more than the kernel takes; the rest is queued.
-    for i in 0..COUNT {
-        socket_write(&name, vec![i as u8; 256 << 10]).unwrap();
-    }
+    let recorder = open_and_write_unread(&name, &server.ws_url("/"), COUNT);
     release_tx.send(()).unwrap();
     let answered = {
         let recorder = recorder.clone();
@@ -1024,10 +1022,9 @@ fn writes_queued_while_the_peer_does_not_read_go_out_in_order_once_it_does() {
 fn a_close_queued_behind_unread_writes_goes_out_once_the_peer_reads() {
     let _serial = serial();
     const COUNT: usize = 40;
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
+    let (gate, release_tx) = gate();
     let server = ws_server(1, move |mut ws| {
-        let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        gate.wait();
         let mut binary = 0;
         // Everything written, then our Close, in order; the engine answers the Close.
         loop {
@@ -1044,23 +1041,8 @@ fn a_close_queued_behind_unread_writes_goes_out_once_the_peer_reads() {
         }
     });
     let name = unique_name("async-queued-close");
-    let recorder = Recorder::default();
-    let record = recorder.clone();
-    websocket_client_connect_async_url(
-        &name,
-        move |_, event| record.record(&event),
-        &server.ws_url("/"),
-    )
-    .unwrap();
-    let opened = {
-        let recorder = recorder.clone();
-        move || !recorder.seen().is_empty()
-    };
-    dispatch_until(opened).unwrap();
-    // 10 MiB while the peer reads nothing: the kernel takes part, the rest and the Close wait.
-    for i in 0..COUNT {
-        socket_write(&name, vec![i as u8; 256 << 10]).unwrap();
-    }
+    let recorder = open_and_write_unread(&name, &server.ws_url("/"), COUNT);
+    // The Close waits behind them.
     socket_close(&name).unwrap();
     release_tx.send(()).unwrap();
     recorder.wait_closed();

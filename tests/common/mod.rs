@@ -52,6 +52,22 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Where a server thread waits, at most [`HANG_GUARD`], until the test lets it go on with the
+/// sender that [`gate`] returns beside it (or drops it).
+pub struct Gate(std::sync::Mutex<std::sync::mpsc::Receiver<()>>);
+
+impl Gate {
+    pub fn wait(&self) {
+        let _ = self.0.lock().unwrap().recv_timeout(HANG_GUARD);
+    }
+}
+
+/// A [`Gate`] and what opens it.
+pub fn gate() -> (Gate, std::sync::mpsc::Sender<()>) {
+    let (open, wait) = std::sync::mpsc::channel();
+    (Gate(std::sync::Mutex::new(wait)), open)
+}
+
 /// A handler that sends "answer me" and then, in the same burst, a text frame with a reserved
 /// bit set (a violation the client must answer with Close 1002). Returns what the client sent
 /// back until the connection ended: its texts, and its Close as "close CODE".
