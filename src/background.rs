@@ -36,6 +36,9 @@ struct Jobs {
     closes: Vec<(Instant, Weak<Connection>)>,
     /// Functions to call once, off the caller's thread.
     calls: Vec<fn()>,
+    /// Bumped by every request. Only the thread removes entries, and others only append, so
+    /// while this has not moved the lists are what the thread last copied.
+    generation: u64,
     running: bool,
 }
 
@@ -43,6 +46,7 @@ static JOBS: Mutex<Jobs> = Mutex::new(Jobs {
     flushes: Vec::new(),
     closes: Vec::new(),
     calls: Vec::new(),
+    generation: 0,
     running: false,
 });
 static CHANGED: Condvar = Condvar::new();
@@ -79,11 +83,13 @@ pub(crate) fn call_soon(call: fn()) {
 
 /// A close ended: the thread forgets it (and ends when it has nothing left to do).
 pub(crate) fn settled() {
-    let _jobs = JOBS.lock();
+    let mut jobs = JOBS.lock();
+    jobs.generation += 1;
     CHANGED.notify_one();
 }
 
 fn start(mut jobs: parking_lot::MutexGuard<'_, Jobs>) {
+    jobs.generation += 1;
     if jobs.running {
         CHANGED.notify_one();
         return;
@@ -101,59 +107,85 @@ fn start(mut jobs: parking_lot::MutexGuard<'_, Jobs>) {
 
 fn run() {
     loop {
-        let mut jobs = JOBS.lock();
+        let (generation, closes, flushes, calls) = {
+            let mut jobs = JOBS.lock();
+            let calls = std::mem::take(&mut jobs.calls);
+            (
+                jobs.generation,
+                jobs.closes.clone(),
+                jobs.flushes.clone(),
+                calls,
+            )
+        };
+        // The connections' own locks are taken with ours released: a thread that asks for a
+        // job never waits for another connection (a worker inflating a large message, say).
         let now = Instant::now();
         let mut due = Vec::new();
-        jobs.closes.retain(|(deadline, connection)| {
-            let Some(connection) = connection.upgrade() else {
-                return false;
-            };
-            if connection.is_closed() {
-                return false;
-            }
-            if *deadline <= now {
-                due.push(connection);
-                return false;
-            }
-            true
-        });
-        let mut flushes = Vec::new();
-        jobs.flushes
-            .retain(|connection| match connection.upgrade() {
+        let keep_closes: Vec<bool> = closes
+            .iter()
+            .map(|(deadline, connection)| {
+                let Some(connection) = connection.upgrade().filter(|c| !c.is_closed()) else {
+                    return false;
+                };
+                if *deadline <= now {
+                    due.push(connection);
+                    return false;
+                }
+                true
+            })
+            .collect();
+        let next_close = closes
+            .iter()
+            .zip(&keep_closes)
+            .filter(|(_, keep)| **keep)
+            .map(|((deadline, _), _)| *deadline)
+            .min();
+        let mut waiting = Vec::new();
+        let keep_flushes: Vec<bool> = flushes
+            .iter()
+            .map(|connection| match connection.upgrade() {
                 Some(connection) if connection.output_waits() => {
-                    flushes.push(connection);
+                    waiting.push(connection);
                     true
                 }
                 _ => false,
-            });
-        let calls = std::mem::take(&mut jobs.calls);
-        let next_close = jobs.closes.iter().map(|(deadline, _)| *deadline).min();
-        if calls.is_empty() && due.is_empty() && flushes.is_empty() {
-            match next_close {
-                // Only closes to watch: sleep until the next deadline, or a change.
-                Some(next) => {
-                    CHANGED.wait_until(&mut jobs, next);
-                    continue;
-                }
-                None => {
-                    jobs.running = false;
-                    return;
+            })
+            .collect();
+        {
+            let mut jobs = JOBS.lock();
+            // A request made meanwhile may concern an entry found finished above (output
+            // queued again): then nothing is removed, and the next pass looks again.
+            if jobs.generation == generation {
+                let mut keep = keep_closes.into_iter();
+                jobs.closes.retain(|_| keep.next().unwrap_or(true));
+                let mut keep = keep_flushes.into_iter();
+                jobs.flushes.retain(|_| keep.next().unwrap_or(true));
+                if calls.is_empty() && due.is_empty() && waiting.is_empty() {
+                    match next_close {
+                        // Only closes to watch: sleep until the next deadline, or a change.
+                        Some(next) => {
+                            CHANGED.wait_until(&mut jobs, next);
+                            continue;
+                        }
+                        None => {
+                            jobs.running = false;
+                            return;
+                        }
+                    }
                 }
             }
         }
-        // The connections' own locks, and the calls, are taken with ours released.
-        drop(jobs);
         for call in calls {
             call();
         }
         for connection in due {
             connection.cut_close();
         }
-        if !flushes.is_empty() {
+        if !waiting.is_empty() {
             let wait =
                 next_close.map_or(TICK, |next| next.saturating_duration_since(now).min(TICK));
-            wait_writable(&flushes, wait);
-            for connection in &flushes {
+            wait_writable(&waiting, wait);
+            for connection in &waiting {
                 connection.flush_queued();
             }
         }
