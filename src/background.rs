@@ -37,7 +37,8 @@ struct Jobs {
     /// Functions to call once, off the caller's thread.
     calls: Vec<fn()>,
     /// Bumped by every request. Only the thread removes entries, and others only append, so
-    /// while this has not moved the lists are what the thread last copied.
+    /// while this has not moved the lists are what the thread last copied, and nothing in
+    /// them was asked for again.
     generation: u64,
     running: bool,
 }
@@ -153,11 +154,14 @@ fn run() {
             .collect();
         {
             let mut jobs = JOBS.lock();
-            // A request made meanwhile may concern an entry found finished above (output
-            // queued again): then nothing is removed, and the next pass looks again.
+            // Others only append, so what was copied is still the lists' beginning: closes
+            // found cut or ended go now (a cut one must not be cut again).
+            let mut keep = keep_closes.into_iter();
+            jobs.closes.retain(|_| keep.next().unwrap_or(true));
+            // A request made meanwhile may concern a connection whose output was found sent
+            // above (output queued again): then no flush is forgotten, and the next pass
+            // looks again.
             if jobs.generation == generation {
-                let mut keep = keep_closes.into_iter();
-                jobs.closes.retain(|_| keep.next().unwrap_or(true));
                 let mut keep = keep_flushes.into_iter();
                 jobs.flushes.retain(|_| keep.next().unwrap_or(true));
                 if calls.is_empty() && due.is_empty() && waiting.is_empty() {
