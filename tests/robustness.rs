@@ -53,8 +53,9 @@ fn duration_max_means_no_limit_and_never_panics() {
 fn a_failed_write_does_not_hide_what_the_server_sent_before_leaving() {
     let server = ws_server(1, say_and_leave(&["a", "b"], false));
     let socket = Socket::connect(&server.ws_url("/")).unwrap();
-    server.join(); // the server is gone: writes will hit a reset connection
-                   // The reset shows on some write after the first: the kernel takes a moment to process it.
+    // The server is gone: writes will hit a reset connection. The reset shows on some write
+    // after the first, once the kernel has processed it.
+    server.join();
     let deadline = Instant::now() + HANG_GUARD;
     let write_error = loop {
         if let Err(error) = socket.write("x") {
