@@ -111,14 +111,13 @@ fn ipv6_loopback_works_with_and_without_brackets() {
 fn a_write_returns_while_another_thread_is_blocked_reading_the_same_socket() {
     // The server tells the test what it received, and answers only when the test says so.
     let (received_tx, received_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = std::sync::Mutex::new(release_rx);
+    let (gate, release_tx) = gate();
     let server = ws_server(1, move |mut ws| {
         let message = ws.read().unwrap();
         received_tx
             .send(message.to_text().unwrap().to_owned())
             .unwrap();
-        release_rx.lock().unwrap().recv().unwrap();
+        gate.wait();
         ws.send(tungstenite::Message::text("answer")).unwrap();
         echo(ws)
     });
@@ -179,10 +178,9 @@ fn close_from_another_thread_wakes_a_blocked_reader_with_closed() {
 #[test]
 fn close_wakes_a_blocked_reader_even_when_the_server_never_answers() {
     // The server reads nothing and never answers our Close: the close timeout cuts it off.
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let done_rx = std::sync::Mutex::new(done_rx);
+    let (gate, done_tx) = gate();
     let server = ws_server(1, move |_ws| {
-        done_rx.lock().unwrap().recv_timeout(HANG_GUARD).ok();
+        gate.wait();
     });
     let options = ConnectOptions::new().close_timeout(Duration::from_millis(200));
     let socket = Socket::connect_with(&server.ws_url("/"), &options).unwrap();
@@ -521,11 +519,10 @@ fn redirects_are_followed_up_to_the_limit() {
 #[test]
 fn socket_close_during_a_connect_frees_the_name_and_the_connect_fails() {
     let (accepted_tx, accepted_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = std::sync::Mutex::new(release_rx);
+    let (gate, release_tx) = gate();
     let server = raw_server(1, move |stream| {
         accepted_tx.send(()).unwrap();
-        release_rx.lock().unwrap().recv().unwrap();
+        gate.wait();
         tungstenite::accept(stream).map(echo).ok()
     });
     let name = unique_name("cancel");

@@ -84,8 +84,7 @@ fn a_pong_to_a_departed_server_does_not_hide_its_last_messages() {
 
 #[test]
 fn close_returns_once_the_server_answered_even_if_it_keeps_tcp_open() {
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let done_rx = Mutex::new(done_rx);
+    let (gate, done_tx) = gate();
     let server = ws_server(1, move |mut ws| {
         while let Ok(message) = ws.read() {
             if message.is_close() {
@@ -94,7 +93,7 @@ fn close_returns_once_the_server_answered_even_if_it_keeps_tcp_open() {
             }
         }
         // Keeps the TCP connection open until the test is done.
-        let _ = done_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        gate.wait();
     });
     let options = ConnectOptions::new().close_timeout(Duration::from_secs(10));
     let socket = Socket::connect_with(&server.ws_url("/"), &options).unwrap();
@@ -160,8 +159,7 @@ fn the_servers_close_code_survives_a_racing_writer() {
 #[test]
 fn a_burst_over_tls_is_read_without_lost_wakeups() {
     let fixture = tls_fixture();
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let done_rx = Mutex::new(done_rx);
+    let (gate, done_tx) = gate();
     let server = tls_ws_server(&fixture, 1, move |mut ws| {
         for i in 0..200u32 {
             let len = if i % 7 == 0 {
@@ -173,7 +171,7 @@ fn a_burst_over_tls_is_read_without_lost_wakeups() {
                 .unwrap();
         }
         ws.flush().unwrap();
-        let _ = done_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        gate.wait();
     });
     let certificate = Certificate::from_der(&fixture.cert_der).unwrap();
     let options = ConnectOptions::new().add_root_certificate(certificate);
@@ -211,11 +209,10 @@ fn two_closers_and_a_blocked_reader_all_finish() {
 
 #[test]
 fn a_write_blocked_on_a_server_that_stopped_reading_times_out_and_closes() {
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let done_rx = Mutex::new(done_rx);
+    let (gate, done_tx) = gate();
     let server = ws_server(1, move |ws| {
         // Never reads: the client's writes fill the TCP buffers.
-        let _ = done_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+        gate.wait();
         drop(ws);
     });
     let options = ConnectOptions::new().write_timeout(Duration::from_millis(200));

@@ -577,8 +577,7 @@ fn a_connection_lost_without_close_gives_error_then_close_in_async_mode() {
 #[test]
 fn socket_close_during_a_reconnect_wakes_a_blocked_reader_at_once() {
     let (accepted_tx, accepted_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
+    let (gate, release_tx) = gate();
     let first = AtomicBool::new(true);
     let server = raw_server(2, move |stream| {
         if first.swap(false, Ordering::SeqCst) {
@@ -586,7 +585,7 @@ fn socket_close_during_a_reconnect_wakes_a_blocked_reader_at_once() {
         } else {
             // The reconnect hangs in its handshake until the test is done.
             accepted_tx.send(()).unwrap();
-            let _ = release_rx.lock().unwrap().recv_timeout(HANG_GUARD);
+            gate.wait();
         }
     });
     let name = unique_name("close-while-reconnecting");
