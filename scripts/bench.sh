@@ -21,6 +21,8 @@
 # itself after an hour at most).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/first-line.sh
+source scripts/first-line.sh
 
 ROUNDS=3
 PINS="unpinned same split"
@@ -101,13 +103,7 @@ start_server() {
   : >"$out"
   "$@" "$SERVER" 0 --lifetime 3600 >"$out" 2>>"$OUT/server.err" &
   SERVER_PID=$!
-  for _ in $(seq 100); do
-    SERVER_URL=$(head -n 1 "$out")
-    [ -n "$SERVER_URL" ] && return 0
-    sleep 0.05
-  done
-  echo "bench.sh: bench_server did not start" >&2
-  exit 1
+  SERVER_URL=$(first_line "$out" "bench.sh: bench_server")
 }
 
 # The taskset prefixes of each pinning, for the server and the client.
@@ -202,13 +198,7 @@ fi
 "$RAW" --print-json-messages "$JSON_SIZE" >"$OUT/json-messages.txt"
 node "$NODE_DIR/json_sink.js" >"$OUT/json_sink.out" 2>>"$OUT/server.err" &
 SINK_PID=$!
-SINK_URL=""
-for _ in $(seq 100); do
-  SINK_URL=$(head -n 1 "$OUT/json_sink.out")
-  [ -n "$SINK_URL" ] && break
-  sleep 0.05
-done
-[ -n "$SINK_URL" ] || { echo "bench.sh: the Node sink did not start" >&2; exit 1; }
+SINK_URL=$(first_line "$OUT/json_sink.out" "bench.sh: the Node sink")
 json_run() { # LABEL COMMAND...
   local label=$1 line
   shift

@@ -11,6 +11,8 @@
 # About ten minutes on 2 vCPUs (most of it building). Run it on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/first-line.sh
+source scripts/first-line.sh
 
 BASE="${1:?usage: codegen-sweep.sh BASE [--units LIST] [--rounds N]}"
 shift
@@ -51,13 +53,7 @@ SERVER_PID=""
 stop_server() { [ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null || true; }
 "$OUT/head-${UNITS%% *}/release/bench_server" 0 --lifetime 3600 >"$OUT/server.out" 2>/dev/null &
 SERVER_PID=$!
-URL=""
-for _ in $(seq 100); do
-  URL=$(head -n 1 "$OUT/server.out")
-  [ -n "$URL" ] && break
-  sleep 0.05
-done
-[ -n "$URL" ] || { echo "codegen-sweep.sh: bench_server did not start" >&2; exit 1; }
+URL=$(first_line "$OUT/server.out" "codegen-sweep.sh: bench_server")
 
 RESULTS="$OUT/results.txt"
 : >"$RESULTS"
