@@ -51,7 +51,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     eprintln!("[{name}] close failed: {e}");
                 }
             }
-            Event::Close { code, reason } => println!("[{name}] socket closed: {code} {reason}"),
+            // `ended`: the socket's final Close (no reconnect follows, no event after it).
+            Event::Close {
+                code,
+                reason,
+                ended,
+                ..
+            } => println!("[{name}] socket closed: {code} {reason} (final: {ended})"),
             Event::Error(error) => eprintln!("[{name}] socket error: {error}"),
             other => println!("[{name}] {other:?}"),
         },

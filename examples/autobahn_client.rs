@@ -210,12 +210,19 @@ fn run_case_async(
                 }
             }
             Event::Error(error) => *ending.lock().unwrap() = format!("failed: {error}; "),
-            Event::Close { code, reason } => {
+            Event::Close {
+                code,
+                reason,
+                ended,
+                ..
+            } => {
                 ending
                     .lock()
                     .unwrap()
                     .push_str(&format!("closed ({code} {reason})"));
-                flag.store(true, Ordering::SeqCst);
+                if ended {
+                    flag.store(true, Ordering::SeqCst);
+                }
             }
             _ => {}
         },

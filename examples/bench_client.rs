@@ -41,21 +41,45 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use common::{check_binary, main_with, run, BenchClient, BenchResult, Kind, Received};
+use std::sync::OnceLock;
+
+use common::{
+    check_binary, main_with, root_certificate_pem, run, BenchClient, BenchResult, Kind, Received,
+};
 use named_websocket::{
     dispatch_timeout, socket_close, socket_info, socket_read, socket_write,
-    websocket_client_connect_async_with, websocket_client_connect_with, Compression,
+    websocket_client_connect_async_with, websocket_client_connect_with, Certificate, Compression,
     ConnectOptions, Error, Event, Message,
 };
 
-/// The default options, with the default `Compression` when `compress`.
-fn options(compress: bool) -> ConnectOptions {
-    let options = ConnectOptions::new();
-    if compress {
+/// The default options, with the default `Compression` when `compress`, for a `wss://` URL
+/// the certificate of `bench_server --tls` as a trusted root (read once, as an application
+/// reads its settings once), and the read buffer size in `BENCH_READ_BUFFER` if set.
+fn options(url: &str, compress: bool) -> BenchResult<ConnectOptions> {
+    static ROOT: OnceLock<Certificate> = OnceLock::new();
+    let mut options = ConnectOptions::new();
+    // For measuring the engine's read buffer size (docs/performance.md): BENCH_READ_BUFFER.
+    if let Some(size) = std::env::var("BENCH_READ_BUFFER")
+        .ok()
+        .and_then(|size| size.parse().ok())
+    {
+        options = options.read_buffer_size(size);
+    }
+    if url.starts_with("wss://") {
+        let root = match ROOT.get() {
+            Some(root) => root,
+            None => {
+                let root = Certificate::from_pem(&root_certificate_pem()?)?;
+                ROOT.get_or_init(|| root)
+            }
+        };
+        options = options.add_root_certificate(root.clone());
+    }
+    Ok(if compress {
         options.compression(Compression::new())
     } else {
         options
-    }
+    })
 }
 
 /// One named socket. Every call goes through the name, as in an application.
@@ -81,7 +105,7 @@ impl BenchClient for Named {
 
     fn connect(url: &str, compress: bool) -> BenchResult<Named> {
         let name = "bench";
-        websocket_client_connect_with(name, url, &options(compress))?;
+        websocket_client_connect_with(name, url, &options(url, compress)?)?;
         Ok(Named { name })
     }
 
@@ -198,7 +222,7 @@ impl BenchClient for Callbacks {
                 EVENTS.with(|events| events.borrow_mut().push_back((connection, event)))
             },
             url,
-            &options(compress),
+            &options(url, compress)?,
         )?;
         let socket = Callbacks { name, connection };
         match socket.next_event()? {
@@ -223,7 +247,7 @@ impl BenchClient for Callbacks {
     fn recv(&mut self) -> BenchResult<Option<Message>> {
         match self.next_event()? {
             Event::Message(message) => Ok(Some(message)),
-            Event::Close { .. } => Ok(None),
+            Event::Close { ended: true, .. } => Ok(None),
             Event::Error(error) => Err(error.into()),
             other => Err(format!("unexpected {other:?}").into()),
         }
@@ -248,7 +272,7 @@ impl BenchClient for Callbacks {
                     }
                     queued_before += 1;
                 }
-                Ok(Event::Close { .. }) => break Ok(()),
+                Ok(Event::Close { ended: true, .. }) => break Ok(()),
                 Ok(Event::Error(error)) => break Err(error.into()),
                 Ok(other) => break Err(format!("unexpected {other:?}").into()),
                 Err(e) => break Err(e),

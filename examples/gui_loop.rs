@@ -92,12 +92,21 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
             }
-            Event::Close { code, reason } => {
+            Event::Close {
+                code,
+                reason,
+                ended,
+                ..
+            } => {
                 println!(
                     "[callback on {}] closed: code {code} {reason:?}",
                     thread_name()
                 );
-                let _ = to_ui.send(UiEvent::Quit(code));
+                // Only the socket's final Close ends it: with a reconnect policy, the Close
+                // of a lost connection (`ended: false`) is followed by Reconnecting.
+                if ended {
+                    let _ = to_ui.send(UiEvent::Quit(code));
+                }
             }
             Event::Error(error) => eprintln!("[callback on {}] error: {error}", thread_name()),
             _ => {}

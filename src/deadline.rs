@@ -1,4 +1,8 @@
 //! Deadlines that never overflow: a timeout of `Duration::MAX` means "no limit".
+//!
+//! The one rule for every timeout: `now + timeout`, with a timeout too large to represent cut to
+//! a century (no limit, in practice). Whatever waits on such a deadline waits in slices the
+//! operating system takes (see `transport::stream`), never in one call that could overflow.
 
 use std::time::{Duration, Instant};
 

@@ -1,10 +1,11 @@
 //! The one error type of the crate and the values it carries. How other crates' errors become
-//! one of ours is decided in one place: [`classify`](crate::classify).
+//! one of ours is decided in one place: [`classify`](crate::transport::classify).
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::state::State;
 
@@ -65,18 +66,43 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidArgument(text) => write!(f, "invalid argument: {text}"),
-            Error::NameInUse(name) => write!(f, "socket name {name:?} is already in use"),
-            Error::NotFound(name) => write!(f, "no socket named {name:?}"),
+            Error::NameInUse(name) => write!(
+                f,
+                "socket name {name:?} is already in use: close that socket first, or choose \
+                 another name"
+            ),
+            Error::NotFound(name) => write!(
+                f,
+                "no socket named {name:?}: it was never connected, or it was closed \
+                 (closing a socket frees its name)"
+            ),
             Error::WrongMode(text) | Error::AccessDenied(text) => f.write_str(text),
-            Error::Timeout(phase) => write!(f, "{phase} timed out"),
+            Error::Timeout(phase) => match phase {
+                Timeout::Dns | Timeout::Connect | Timeout::Tls | Timeout::Handshake => write!(
+                    f,
+                    "{phase} timed out (ConnectOptions::connect_timeout bounds the whole connect)"
+                ),
+                Timeout::Write => f.write_str(
+                    "write timed out: the server has taken nothing for write_timeout (it has \
+                     stopped reading)",
+                ),
+                Timeout::Pong => f.write_str("the server did not answer our ping in time"),
+                Timeout::Idle => f.write_str(
+                    "nothing was received for idle_timeout: the connection is taken for dead",
+                ),
+                Timeout::Read => write!(f, "{phase} timed out"),
+            },
             Error::Dns(detail) => write!(f, "could not resolve {detail}"),
             Error::Proxy(detail) => fmt::Display::fmt(detail, f),
             Error::ConnectRefused(target) => write!(f, "connection refused by {target}"),
             Error::Tls(detail) => write!(f, "TLS handshake failed: {detail}"),
             Error::Handshake(failure) => fmt::Display::fmt(failure, f),
-            Error::Subprotocol(text) => write!(f, "subprotocol rejected: {text}"),
+            Error::Subprotocol(text) => f.write_str(text),
             Error::Closed(info) => fmt::Display::fmt(info, f),
-            Error::NotOpen(state) => write!(f, "the socket is {state}, not open"),
+            Error::NotOpen(state) => write!(
+                f,
+                "the socket is {state}, not open yet: try again after its Open event"
+            ),
             Error::Capacity(detail) => write!(f, "size limit exceeded: {detail}"),
             Error::Protocol(detail) => write!(f, "WebSocket protocol violation: {detail}"),
             Error::Io(error) => write!(f, "I/O error: {error}"),
@@ -119,10 +145,45 @@ impl Error {
     }
 
     /// The HTTP status, when the server answered the upgrade request with something other than
-    /// `101 Switching Protocols`.
+    /// `101 Switching Protocols`, or an HTTP proxy answered the tunnel request with something
+    /// other than `200` (e.g. 407: it wants credentials, or refused those given; 403: it
+    /// forbids this destination).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use named_websocket::{ConnectOptions, Error, Socket};
+    /// let options = ConnectOptions::new().proxy("http://proxy.local:3128");
+    /// match Socket::connect_with("wss://example.com/feed", &options) {
+    ///     Err(error @ Error::Proxy(_)) if error.http_status() == Some(407) => {
+    ///         eprintln!("the proxy wants (other) credentials: {error}")
+    ///     }
+    ///     other => println!("{other:?}"),
+    /// }
+    /// ```
     pub fn http_status(&self) -> Option<u16> {
         match self {
             Error::Handshake(failure) => failure.status,
+            Error::Proxy(detail) => detail.status,
+            _ => None,
+        }
+    }
+
+    /// How long the server asked to wait before trying again (its `Retry-After`, in seconds
+    /// or as a date), when it refused the upgrade with one (typically with 429 or 503). A
+    /// [`Reconnect`](crate::Reconnect) policy waits at least that long, up to its `max_delay`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use named_websocket::Socket;
+    /// if let Err(error) = Socket::connect("ws://127.0.0.1:9001/") {
+    ///     if let (Some(429), Some(wait)) = (error.http_status(), error.retry_after()) {
+    ///         println!("busy: try again in {wait:?}");
+    ///     }
+    /// }
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Handshake(failure) => failure.retry_after,
             _ => None,
         }
     }
@@ -177,6 +238,8 @@ impl Error {
 pub struct Detail {
     text: Box<str>,
     cause: Option<Cause>,
+    /// The HTTP status behind it, for a proxy's refusal.
+    status: Option<u16>,
 }
 
 impl Detail {
@@ -195,6 +258,16 @@ pub(crate) fn detail(text: impl Into<String>) -> Box<Detail> {
     Box::new(Detail {
         text: text.into().into_boxed_str(),
         cause: None,
+        status: None,
+    })
+}
+
+/// Builds the boxed value of a variant from our words and the HTTP status behind them.
+pub(crate) fn detail_status(text: impl Into<String>, status: u16) -> Box<Detail> {
+    Box::new(Detail {
+        text: text.into().into_boxed_str(),
+        cause: None,
+        status: Some(status),
     })
 }
 
@@ -206,6 +279,7 @@ pub(crate) fn detail_with(
     Box::new(Detail {
         text: text.into().into_boxed_str(),
         cause: Some(Arc::new(cause)),
+        status: None,
     })
 }
 
@@ -284,6 +358,8 @@ pub struct HandshakeFailure {
     pub detail: String,
     /// The error beneath, e.g. the I/O error that cut the upgrade short.
     pub(crate) cause: Option<Cause>,
+    /// The server's `Retry-After`, when it gave one.
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl HandshakeFailure {
@@ -293,6 +369,7 @@ impl HandshakeFailure {
             status,
             detail: detail.into(),
             cause: None,
+            retry_after: None,
         }
     }
 }
@@ -317,17 +394,27 @@ impl Eq for HandshakeFailure {}
 impl fmt::Display for HandshakeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.status {
-            Some(status) if self.detail.is_empty() => {
-                write!(f, "WebSocket handshake refused: HTTP {status}")
+            // A 101 answer that cannot be accepted: the detail says what is wrong with it.
+            Some(101) | None => write!(f, "WebSocket handshake failed: {}", self.detail),
+            Some(status) => {
+                write!(f, "the server refused the WebSocket upgrade: HTTP {status}")?;
+                if let Some(reason) = status_reason(status) {
+                    write!(f, " {reason}")?;
+                }
+                if !self.detail.is_empty() {
+                    write!(f, ": {}", self.detail)?;
+                }
+                Ok(())
             }
-            Some(status) => write!(
-                f,
-                "WebSocket handshake refused: HTTP {status}: {}",
-                self.detail
-            ),
-            None => write!(f, "WebSocket handshake failed: {}", self.detail),
         }
     }
+}
+
+/// The standard reason phrase of an HTTP status, as servers send it in their status line.
+pub(crate) fn status_reason(status: u16) -> Option<&'static str> {
+    tungstenite::http::StatusCode::from_u16(status)
+        .ok()?
+        .canonical_reason()
 }
 
 /// The close code and reason of a closed connection.
@@ -378,14 +465,11 @@ mod tests {
             Error::closed(1000, "bye").to_string(),
             "connection closed (code 1000: bye)"
         );
-        assert_eq!(
-            Error::Timeout(Timeout::Connect).to_string(),
-            "TCP connect timed out"
-        );
+        assert_eq!(Error::Timeout(Timeout::Read).to_string(), "read timed out");
         let refused = Error::Handshake(Box::new(HandshakeFailure::new(Some(404), "not here")));
         assert_eq!(
             refused.to_string(),
-            "WebSocket handshake refused: HTTP 404: not here"
+            "the server refused the WebSocket upgrade: HTTP 404 Not Found: not here"
         );
         assert_eq!(refused.http_status(), Some(404));
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::error::CloseInfo;
 use crate::sensitive::{is_sensitive_header, REDACTED};
 use crate::state::State;
-use crate::tls::TlsVersion;
+use crate::tls_version::TlsVersion;
 
 /// A snapshot of a connection, from [`socket_info`](crate::socket_info) or
 /// [`Socket::info`](crate::Socket::info).

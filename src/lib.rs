@@ -78,7 +78,12 @@
 //!         println!("message received from the server: {message:?}");
 //!         let _ = socket_close(name);
 //!     }
-//!     Event::Close { code, reason } => println!("socket closed: {code} {reason}"),
+//!     Event::Close { code, reason, ended, .. } => {
+//!         println!("socket closed: {code} {reason}");
+//!         if ended {
+//!             println!("no event follows"); // no reconnect: the socket has ended
+//!         }
+//!     }
 //!     Event::Error(error) => eprintln!("socket error: {error}"),
 //!     _ => {}
 //! }, "127.0.0.1", 9001, "/", "")?;
@@ -99,6 +104,15 @@
 //! (a failed connect gives `Error` then `Close` with code 1006). As in WLanguage, the name stays
 //! taken until [`socket_close`]. [`socket_read`] on an asynchronous socket is
 //! [`Error::WrongMode`]: its messages go to the callback.
+//!
+//! **Every asynchronous socket ends with exactly one final Close**, `Event::Close` with
+//! `ended: true`, whatever state [`socket_close`] finds it in (connecting, open, waiting to
+//! reconnect, reconnecting, closing), and nothing of that socket follows it. With a reconnect
+//! policy, each lost connection ends with a `Close` with `ended: false`, then
+//! [`Event::Reconnecting`]. After `socket_close` returns, the final Close is the only event
+//! still delivered, to a callback or a polled queue alike; and since the name is free at
+//! once, the Close's `socket` ([`SocketId`], compared with [`socket_id`]) tells the old socket
+//! from a new one under the same name. The details: [`Event`] and [`socket_close`].
 //!
 //! If the application stops pumping, memory stays bounded: past
 //! [`ConnectOptions::event_queue_limit`] events, or [`ConnectOptions::event_queue_bytes`] bytes
@@ -159,12 +173,17 @@
 //!
 //! Threads the library starts: one worker per asynchronous socket, and per blocking socket
 //! with keepalive, an idle timeout or reconnect, until its last connection ends
-//! ([`socket_close`] waits for it to exit, except during a connect, which the worker finishes
-//! within the connect timeout and then closes); and a short-lived one per DNS lookup of a host
-//! name, which bounds the system resolver by the connect timeout. At most 16 lookups run at
-//! once in the process: a connect that finds them all busy (a resolver that hangs) waits for
-//! one within its connect timeout, then fails with [`Timeout::Dns`]. Plain blocking sockets
-//! start no thread.
+//! ([`socket_close`] on a blocking socket waits for its job to end, except during a connect,
+//! which the close cuts short; an asynchronous socket's worker ends its job by itself, just
+//! after the socket's final [`Event::Close`]). A worker thread whose socket ended then waits
+//! up to 0.5 s for the next socket before it exits (at most 8 wait), so that sockets opened one
+//! after another do not each start a thread: 0.5 s after the last socket closed, the
+//! library's threads are gone. A background thread sends queued asynchronous writes and
+//! watches close deadlines while there are any, and 0.5 s more. And a short-lived thread per
+//! DNS lookup of a host name, which bounds the system resolver by the connect timeout. At most
+//! 16 lookups run at once in the process: a connect that finds them all busy (a resolver that
+//! hangs) waits for one within its connect timeout, then fails with [`Timeout::Dns`]. Plain
+//! blocking sockets start no thread.
 //!
 //! # Logging
 //!
@@ -193,77 +212,83 @@
 //! URL's user and password are sent as `Authorization: Basic`, unless an `Authorization`
 //! header is given; [`Socket::url`] and [`ConnectionInfo::url`] show the URL without them.
 //!
+//! # TLS backends
+//!
+//! `wss://` goes through the platform's TLS library by default (the `native-tls` feature:
+//! OpenSSL on Linux, SChannel on Windows, Security.framework on macOS). The `rustls` feature
+//! uses [rustls](https://docs.rs/rustls) instead, with the system's root certificates, and
+//! needs no OpenSSL (static and musl builds, cross-compiles); `webpki-roots` adds Mozilla's
+//! roots, compiled in. With both features on, rustls is used. The options, the API and the
+//! errors are the same, except that rustls speaks TLS 1.2 and 1.3 only and reads no PKCS#12
+//! archive ([`Identity::from_pkcs12`]); the error's `source()` is the TLS library's own.
+//!
 //! # Minimum Rust version
 //!
 //! Rust 1.85. Raising it is a minor-version change.
 
-mod access;
-mod background;
-mod backlog;
-mod burst;
-mod callback;
-mod classify;
-mod close;
-mod compression;
-mod connect;
-mod connection;
+#[cfg(not(any(feature = "native-tls", feature = "rustls")))]
+compile_error!(
+    "named-websocket needs a TLS backend: enable the `native-tls` feature (the default) or the \
+     `rustls` feature"
+);
+
+// The layers, from the bottom up; each depends only on the ones above it in this list. The
+// shared types at the top of src/ are the first layer; docs/architecture.md has the picture.
 mod deadline;
-mod deflate;
-mod dispatch;
-mod dns;
 mod error;
 mod event;
-mod event_queue;
-mod handover;
-mod inbox;
 mod info;
-mod keepalive;
-mod managed;
-mod managed_state;
 mod message;
-mod named;
-mod options;
-mod ping;
-mod proxy;
-mod reader;
-mod reconnect;
-mod registry;
 mod sensitive;
-mod socket;
-mod socket_events;
+mod socket_id;
 mod state;
-mod stream;
-mod target;
-mod tls;
+mod tls_version;
 mod user_code;
-mod wait;
+
+mod settings;
+
+mod deflate;
+
+mod transport;
+
+mod blocking;
+
 mod worker;
 
-pub use crate::access::{clear_access_policy, set_access_policy, AccessRequest};
-pub use crate::compression::Compression;
-pub use crate::dispatch::{
-    clear_wake_hook, dispatch_pending, dispatch_timeout, dispatch_until, dispatch_until_all_closed,
-    pending_events, set_wake_hook,
-};
+mod named;
+
+// Unstable entry points for the fuzz targets (fuzz/): not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use crate::blocking::socket::Socket;
 pub use crate::error::{CloseInfo, Detail, Error, HandshakeFailure, Result, Timeout};
 pub use crate::event::Event;
 pub use crate::info::ConnectionInfo;
 pub use crate::message::Message;
-pub use crate::named::{
-    socket_close, socket_close_with, socket_exist, socket_handle, socket_info, socket_next_event,
-    socket_ping, socket_protocol, socket_read, socket_read_timeout, socket_state, socket_try_read,
-    socket_write, websocket_client_connect, websocket_client_connect_async,
-    websocket_client_connect_async_ssl, websocket_client_connect_async_url,
-    websocket_client_connect_async_with, websocket_client_connect_polled,
-    websocket_client_connect_ssl, websocket_client_connect_url, websocket_client_connect_with,
-    websocket_url,
+pub use crate::named::functions::{
+    socket_close, socket_close_with, socket_exist, socket_handle, socket_id, socket_info,
+    socket_next_event, socket_ping, socket_protocol, socket_read, socket_read_timeout,
+    socket_state, socket_try_read, socket_write, websocket_client_connect,
+    websocket_client_connect_async, websocket_client_connect_async_ssl,
+    websocket_client_connect_async_url, websocket_client_connect_async_with,
+    websocket_client_connect_polled, websocket_client_connect_ssl, websocket_client_connect_url,
+    websocket_client_connect_with, websocket_url,
 };
-pub use crate::options::ConnectOptions;
-pub use crate::reconnect::Reconnect;
-pub use crate::socket::Socket;
-pub use crate::socket_events::SocketEvents;
+pub use crate::named::socket_events::SocketEvents;
+pub use crate::settings::compression::Compression;
+pub use crate::settings::options::ConnectOptions;
+pub use crate::settings::reconnect::Reconnect;
+pub use crate::settings::tls::{Certificate, Identity};
+pub use crate::socket_id::SocketId;
 pub use crate::state::State;
-pub use crate::tls::{Certificate, Identity, TlsVersion};
+pub use crate::tls_version::TlsVersion;
+pub use crate::transport::access::{clear_access_policy, set_access_policy, AccessRequest};
+pub use crate::worker::dispatch::{
+    clear_wake_hook, dispatch_pending, dispatch_timeout, dispatch_until, dispatch_until_all_closed,
+    pending_events, set_wake_hook,
+};
 
 /// The README's examples, compiled by `cargo test` so that they stay true.
 #[cfg(doctest)]

@@ -36,10 +36,18 @@ pub(crate) fn is_sensitive_header(name: &str, marked: &[String]) -> bool {
 /// `text` (a URL, or a bare `user:password@host:port`) with any user and password replaced,
 /// whether or not it parses: for messages about a URL that may carry credentials.
 pub(crate) fn redact_url(text: &str) -> String {
-    let start = text.find("://").map_or(0, |i| i + 3);
-    let authority_end = text[start..]
-        .find(['/', '?', '#'])
-        .map_or(text.len(), |i| start + i);
+    let (start, authority_end) = match text.find("://") {
+        Some(i) => {
+            let start = i + 3;
+            let end = text[start..]
+                .find(['/', '?', '#'])
+                .map_or(text.len(), |j| start + j);
+            (start, end)
+        }
+        // No scheme separator (a bare authority, or a mistyped URL such as `ws//…`): anything
+        // before the query may be user-info.
+        None => (0, text.find(['?', '#']).unwrap_or(text.len())),
+    };
     match text[start..authority_end].rfind('@') {
         Some(at) => format!("{}{REDACTED}{}", &text[..start], &text[start + at..]),
         None => text.to_owned(),

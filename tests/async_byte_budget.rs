@@ -2,6 +2,9 @@
 //! their bytes fill the socket's budget. Alone in its test binary, so that the process's
 //! memory is this test's.
 
+// Measures the process's resident memory through /proc, which only Linux has.
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -32,7 +32,7 @@ impl From<&Event> for Seen {
             Event::Open { protocol } => Seen::Open(protocol.clone()),
             Event::Message(Message::Text(text)) => Seen::Text(text.clone()),
             Event::Message(Message::Binary(bytes)) => Seen::Binary(bytes.clone()),
-            Event::Close { code, reason } => Seen::Close(*code, reason.clone()),
+            Event::Close { code, reason, .. } => Seen::Close(*code, reason.clone()),
             Event::Error(error) => Seen::Error(error.to_string()),
             _ => Seen::Other,
         }
@@ -899,6 +899,10 @@ fn messages_received_counts_what_came_from_the_network_before_it_is_dispatched()
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "under Wine a shutdown from another thread does not always wake a thread in WSAPoll"
+)]
 fn the_dispatching_thread_never_waits_on_a_peer_that_neither_reads_nor_answers() {
     let _serial = serial();
     let (gate, release_tx) = gate();
@@ -908,23 +912,10 @@ fn the_dispatching_thread_never_waits_on_a_peer_that_neither_reads_nor_answers()
         drop(ws);
     });
     let name = unique_name("async-never-waits");
-    let recorder = Recorder::default();
-    let record = recorder.clone();
     let options = ConnectOptions::new()
         .max_write_buffer_size(Some(4 << 20))
         .close_timeout(Duration::from_secs(2));
-    websocket_client_connect_async_with(
-        &name,
-        move |_, event| record.record(&event),
-        &server.ws_url("/"),
-        &options,
-    )
-    .unwrap();
-    let opened = {
-        let recorder = recorder.clone();
-        move || !recorder.seen().is_empty()
-    };
-    dispatch_until(opened).unwrap();
+    let recorder = open_recorded(&name, &server.ws_url("/"), &options);
     const BOUND: Duration = Duration::from_millis(1500);
     // Writes: taken at once until the send queue (the write buffer) is full, then refused.
     let chunk = vec![7u8; 1 << 20];
@@ -963,18 +954,26 @@ fn the_dispatching_thread_never_waits_on_a_peer_that_neither_reads_nor_answers()
     server.join();
 }
 
-/// Opens an asynchronous socket, waits for its Open, then writes `count` binary messages of
-/// 256 KiB (byte `i` in message `i`) to a peer that reads nothing yet: 10 MiB for 40, more
-/// than the kernel takes, so the rest waits in the socket's send queue.
-fn open_and_write_unread(name: &str, url: &str, count: usize) -> Recorder {
+/// Opens an asynchronous socket whose events `recorder` keeps, and dispatches until its first
+/// event (the Open) came.
+fn open_recorded(name: &str, url: &str, options: &ConnectOptions) -> Recorder {
     let recorder = Recorder::default();
     let record = recorder.clone();
-    websocket_client_connect_async_url(name, move |_, event| record.record(&event), url).unwrap();
+    websocket_client_connect_async_with(name, move |_, event| record.record(&event), url, options)
+        .unwrap();
     let opened = {
         let recorder = recorder.clone();
         move || !recorder.seen().is_empty()
     };
     dispatch_until(opened).unwrap();
+    recorder
+}
+
+/// Opens an asynchronous socket, waits for its Open, then writes `count` binary messages of
+/// 256 KiB (byte `i` in message `i`) to a peer that reads nothing yet: 10 MiB for 40, more
+/// than the kernel takes, so the rest waits in the socket's send queue.
+fn open_and_write_unread(name: &str, url: &str, count: usize) -> Recorder {
+    let recorder = open_recorded(name, url, &ConnectOptions::new());
     for i in 0..count {
         socket_write(name, vec![i as u8; 256 << 10]).unwrap();
     }
@@ -1226,5 +1225,53 @@ fn the_final_close_of_a_polled_socket_is_taken_after_its_name_is_gone() {
     assert!(!socket_exist(&name), "the name is free at once");
     // The handshake ends on the worker; its outcome still reaches the handle.
     assert!(matches!(next("Close"), Event::Close { code: 1000, .. }));
+    server.join();
+}
+
+#[test]
+fn a_tls_socket_reads_while_its_writes_wait_for_a_peer_that_does_not_read() {
+    let _serial = serial();
+    // 40 MiB: more than loopback's TCP buffers take, less than the write buffer's limit.
+    const COUNT: usize = 160;
+    let fixture = tls_fixture();
+    let (before_sending, may_send) = gate();
+    let (before_leaving, may_leave) = gate();
+    let server = tls_ws_server(&fixture, 1, move |mut ws| {
+        // Meanwhile the client's writes fill the TCP buffers, and its TLS library's.
+        before_sending.wait();
+        ws.send(tungstenite::Message::text("while you wait"))
+            .unwrap();
+        // Reading 40 MiB through a debug build takes seconds: the server hangs up instead.
+        before_leaving.wait();
+    });
+    let name = unique_name("tls-read-while-writes-wait");
+    // Longer than the test's bound: only a read that waits for the writes could take this long.
+    let options = ConnectOptions::new()
+        .add_root_certificate(Certificate::from_der(&fixture.cert_der).unwrap())
+        .write_timeout(Duration::from_secs(60));
+    let recorder = open_recorded(&name, &server.wss_url("/"), &options);
+    for i in 0..COUNT {
+        socket_write(&name, vec![i as u8; 256 << 10]).unwrap();
+    }
+    may_send.send(()).unwrap();
+    let started = std::time::Instant::now();
+    while !recorder
+        .seen()
+        .contains(&Seen::Text("while you wait".into()))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server's message did not arrive while the writes waited: {:?}",
+            recorder.seen()
+        );
+        dispatch_timeout(Duration::from_millis(50)).unwrap();
+    }
+    let sent = socket_info(&name).unwrap().bytes_sent;
+    assert!(
+        sent < (COUNT as u64) << 18,
+        "the writes did not wait: {sent} bytes sent"
+    );
+    socket_close(&name).unwrap();
+    may_leave.send(()).unwrap();
     server.join();
 }

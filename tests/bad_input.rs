@@ -140,7 +140,10 @@ fn a_port_with_nothing_listening_is_connect_refused() {
     assert!(matches!(error, Error::ConnectRefused(_)), "{error:?}");
     assert_eq!(
         error.to_string(),
-        format!("connection refused by 127.0.0.1:{port}")
+        format!(
+            "connection refused by 127.0.0.1:{port}: nothing listens there (is the server \
+             running, on that port?)"
+        )
     );
     assert!(!socket_exist(&name));
 }
@@ -153,7 +156,10 @@ fn a_server_that_never_answers_is_a_handshake_timeout() {
     let result = websocket_client_connect_with(&name, &server.ws_url("/"), &short_timeout());
     let error = result.unwrap_err();
     assert_eq!(error.timeout_phase(), Some(Timeout::Handshake), "{error}");
-    assert_eq!(error.to_string(), "WebSocket handshake timed out");
+    assert_eq!(
+        error.to_string(),
+        "WebSocket handshake timed out (ConnectOptions::connect_timeout bounds the whole connect)"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "the deadline held"
@@ -167,8 +173,8 @@ fn a_tls_server_that_never_answers_is_a_tls_timeout() {
     let name = unique_name("silent-tls");
     // An address, not "localhost": a slow name lookup must not eat the 300 ms.
     let url = format!("wss://127.0.0.1:{}/", server.port());
-    let result = websocket_client_connect_with(&name, &url, &short_timeout());
-    assert_eq!(result.unwrap_err().timeout_phase(), Some(Timeout::Tls));
+    let error = websocket_client_connect_with(&name, &url, &short_timeout()).unwrap_err();
+    assert_eq!(error.timeout_phase(), Some(Timeout::Tls), "{error}");
 }
 
 #[test]
@@ -279,6 +285,28 @@ fn a_plain_tcp_server_on_a_wss_connect_is_a_tls_error() {
 }
 
 #[test]
+fn a_server_that_answers_a_wss_connect_in_plain_http_is_named_on_every_tls_backend() {
+    // A plain HTTP server reads the TLS hello as a bad request and says so.
+    let server = raw_server(1, |mut stream| {
+        let mut hello = [0u8; 512];
+        let _ = std::io::Read::read(&mut stream, &mut hello);
+        let _ = std::io::Write::write_all(&mut stream, b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        // Until the client hangs up: the answer must not be lost to a reset.
+        let _ = std::io::Read::read(&mut stream, &mut hello);
+    });
+    let name = unique_name("wss-on-http");
+    let result = websocket_client_connect_ssl(&name, "127.0.0.1", server.port(), "/", "");
+    let error = result.unwrap_err();
+    assert!(matches!(error, Error::Tls(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("did not answer in TLS"),
+        "{error}"
+    );
+    server.join();
+}
+
+#[test]
 fn a_self_signed_certificate_without_trust_is_a_tls_error() {
     let fixture = tls_fixture();
     let server = tls_ws_server(&fixture, 1, echo);
@@ -288,6 +316,10 @@ fn a_self_signed_certificate_without_trust_is_a_tls_error() {
     assert!(matches!(error, Error::Tls(_)), "{error:?}");
     assert!(
         error.to_string().starts_with("TLS handshake failed"),
+        "{error}"
+    );
+    assert!(
+        !error.to_string().contains("did not answer in TLS"),
         "{error}"
     );
     assert!(!socket_exist(&name));
@@ -405,11 +437,12 @@ fn option_values_out_of_range_are_refused_before_any_traffic() {
             .max_message_size(Some(100))
             .max_frame_size(Some(1000)),
         ConnectOptions::new().protocols("bad token"),
-        // Absurd sizes: each would be a huge allocation at connect or on a peer's word.
-        ConnectOptions::new().read_buffer_size(1 << 40),
-        ConnectOptions::new().max_message_size(Some(1 << 40)),
+        // Absurd sizes: each would be a huge allocation at connect or on a peer's word. 2 GiB
+        // still fits a 32-bit usize.
+        ConnectOptions::new().read_buffer_size(1 << 31),
+        ConnectOptions::new().max_message_size(Some(1 << 31)),
         ConnectOptions::new().max_frame_size(Some(usize::MAX)),
-        ConnectOptions::new().max_write_buffer_size(Some(1 << 40)),
+        ConnectOptions::new().max_write_buffer_size(Some(1 << 31)),
     ] {
         let result = websocket_client_connect_with(&unique_name("options"), &url, &options);
         assert!(
@@ -477,7 +510,7 @@ fn an_extension_the_client_did_not_offer_fails_the_connect_and_is_named() {
     let error = websocket_client_connect_url(&name, &server.ws_url("/")).unwrap_err();
     assert!(matches!(error, Error::Handshake(_)), "{error:?}");
     assert!(error.to_string().contains("permessage-deflate"), "{error}");
-    assert!(error.to_string().contains("not offered"), "{error}");
+    assert!(error.to_string().contains("did not offer"), "{error}");
     assert!(!socket_exist(&name));
     server.join();
 }
@@ -509,4 +542,69 @@ fn websocket_url_builds_what_the_positional_forms_connect_to() {
     assert_eq!(socket_read(&name).unwrap(), Message::from("parts"));
     socket_close(&name).unwrap();
     server.join();
+}
+
+/// A URL's password never shows in an error, whatever else is wrong with the URL: a
+/// fragment, a bad host, a missing scheme separator, a bad scheme.
+#[test]
+fn a_url_password_never_shows_in_an_error() {
+    for url in [
+        "ws://al:s3cret@example.com/#frag",
+        "ws://al:s3cret@exa mple.com/",
+        "wss://al:s3cret@[::1/",
+        "ws//al:s3cret@example.com/",
+        "http://al:s3cret@example.com/",
+        "ws://al:s3cret@/path",
+        " ws://al:s3cret@example.com:99999/ ",
+        // Found by fuzzing: no host, and the password after a slash.
+        "wss:ss://user:s3cret@exme.com:84-3/path?q=1",
+    ] {
+        let error = Socket::connect(url).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidArgument(_)),
+            "{url}: {error:?}"
+        );
+        let name = unique_name("password-in-url");
+        let named = websocket_client_connect_url(&name, url).unwrap_err();
+        for shown in [
+            error.to_string(),
+            format!("{error:?}"),
+            named.to_string(),
+            format!("{named:?}"),
+        ] {
+            assert!(!shown.contains("s3cret"), "{url}: {shown}");
+        }
+    }
+}
+
+#[test]
+fn a_host_with_a_backslash_is_invalid_not_another_host() {
+    // Found by fuzz/fuzz_targets/target_url.rs: a URL parser reads `\` as `/` in ws:// URLs,
+    // so "good.example\x" went to host good.example, port 80, path "/x:9001/".
+    let result = websocket_url("good.example\\x", 9001, "/", false);
+    assert!(
+        matches!(result, Err(Error::InvalidArgument(_))),
+        "{result:?}"
+    );
+    let result = websocket_client_connect("backslash-host", "127.0.0.1\\x", 9001, "/", "");
+    assert!(
+        matches!(result, Err(Error::InvalidArgument(_))),
+        "{result:?}"
+    );
+    assert!(!socket_exist("backslash-host"));
+}
+
+#[test]
+fn a_host_with_user_info_never_shows_its_password() {
+    // Found by fuzz/fuzz_targets/target_url.rs: the positional form's "not a URL" error
+    // repeated the host argument, password included.
+    let result = websocket_client_connect("user-info-host", "al:s3cret@example.com", 80, "/", "");
+    let error = result
+        .expect_err("a host with user-info is refused")
+        .to_string();
+    assert!(!error.contains("s3cret"), "{error}");
+    let error = websocket_url("al:s3cret@example.com", 80, "/", false)
+        .expect_err("a host with user-info is refused")
+        .to_string();
+    assert!(!error.contains("s3cret"), "{error}");
 }

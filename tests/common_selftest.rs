@@ -284,7 +284,7 @@ fn tls_fixture_is_cached_and_well_formed() {
 #[test]
 fn tls_echo_round_trip() {
     let fixture = tls_fixture();
-    let server = tls_ws_server(&fixture, 2, echo);
+    let server = tls_ws_server(&fixture, 1, echo);
     assert!(server.wss_url("/x").starts_with("wss://localhost:"));
 
     // By host name, as the library will do for wss://localhost:PORT.
@@ -293,7 +293,21 @@ fn tls_echo_round_trip() {
     round_trip(&mut ws);
     close_cleanly(&mut ws, 1000, "done");
 
-    // By IP address: the certificate also carries 127.0.0.1 as a SAN.
+    let stats = server.join();
+    let first = stats[0].clone().unwrap();
+    assert_eq!((first.messages, first.close_code), (2, Some(1000)));
+    assert_eq!(first.close_reason, "done");
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "Wine's crypt32 matches a server name against DNS names only, not IP addresses"
+)]
+fn tls_round_trip_by_ip_address() {
+    let fixture = tls_fixture();
+    let server = tls_ws_server(&fixture, 1, echo);
+    // The certificate also carries 127.0.0.1 as a SAN.
     let tls = fixture
         .connector()
         .connect("127.0.0.1", tcp(server.addr))
@@ -301,13 +315,7 @@ fn tls_echo_round_trip() {
     let (mut ws, _) = tungstenite::client(server.wss_url("/y"), tls).unwrap();
     round_trip(&mut ws);
     close_cleanly(&mut ws, 1000, "");
-
-    let stats = server.join();
-    assert_eq!(stats.len(), 2);
-    let first = stats[0].clone().unwrap();
-    assert_eq!((first.messages, first.close_code), (2, Some(1000)));
-    assert_eq!(first.close_reason, "done");
-    assert!(stats[1].is_some());
+    assert!(server.join()[0].is_some());
 }
 
 #[test]

@@ -296,6 +296,22 @@ fn client_max_window_bits_is_offered_and_used() {
 }
 
 #[test]
+fn client_max_window_bits_can_be_left_out_of_the_offer() {
+    // A server that rejects an offer carrying client_max_window_bits: the offer is the bare
+    // extension name, and compression works both ways.
+    let server = deflate_server(
+        1,
+        answering("permessage-deflate", "permessage-deflate"),
+        Peer::echo,
+    );
+    let compression = Compression::new().offer_client_max_window_bits(false);
+    let info = echo_repeats(&options(compression), &server.ws_url("/"));
+    assert!(info.extensions.is_some());
+    assert!(info.bytes_sent_compressed > 0 && info.bytes_received_compressed > 0);
+    server.join();
+}
+
+#[test]
 fn level_and_threshold_shape_what_is_sent() {
     let server = deflate_server(1, |_| Some("permessage-deflate".into()), Peer::echo);
     let compression = Compression::new().level(0).threshold(1000);
@@ -410,6 +426,9 @@ bad_answers! {
     refuses_a_client_window_larger_than_offered:
         Compression::new().client_max_window_bits(Some(10)), "permessage-deflate; client_max_window_bits=12"
         => "client_max_window_bits=12, larger than the 10 offered";
+    refuses_a_client_window_that_was_left_out:
+        Compression::new().offer_client_max_window_bits(false), "permessage-deflate; client_max_window_bits=12"
+        => "client_max_window_bits, which the offer left out";
     refuses_a_malformed_header:
         Compression::new(), "permessage-deflate; ;"
         => "malformed Sec-WebSocket-Extensions header";
@@ -428,7 +447,7 @@ fn an_extension_is_refused_when_nothing_was_offered() {
     let error = Socket::connect(&server.ws_url("/")).unwrap_err();
     assert!(matches!(error, Error::Handshake(_)), "{error}");
     assert!(
-        error.to_string().contains("which was not offered"),
+        error.to_string().contains("which the client did not offer"),
         "{error}"
     );
     server.join();
@@ -503,4 +522,42 @@ fn the_message_size_limit_applies_to_the_inflated_size() {
     assert!(matches!(error, Error::Capacity(_)), "{error:?}");
     assert!(error.to_string().contains("max_message_size"), "{error}");
     assert_eq!(server.join().remove(0), Some(1009));
+}
+
+/// RFC 7692 §7.2.3.4: a message may end with a block with BFINAL set, followed by the header of
+/// an empty stored block (`00`); the next message starts a fresh stream even with context
+/// takeover. Garbage after a final block still fails with 1007.
+#[test]
+fn rfc7692_final_block_example_is_a_valid_message() {
+    const FINAL_BLOCK_HELLO: [u8; 8] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+    let takeover = (Compression::new(), "permessage-deflate");
+    let no_takeover = (
+        Compression::new().server_no_context_takeover(true),
+        "permessage-deflate; server_no_context_takeover",
+    );
+    for (compression, answer) in [takeover, no_takeover] {
+        let server = deflate_server(
+            1,
+            move |_| Some(answer.into()),
+            |mut peer| {
+                for _ in 0..2 {
+                    peer.frame(true, true, OP_TEXT, &FINAL_BLOCK_HELLO).unwrap();
+                }
+                peer.frame(
+                    true,
+                    true,
+                    OP_TEXT,
+                    &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x12],
+                )
+                .unwrap();
+                peer.until_close()
+            },
+        );
+        let socket = Socket::connect_with(&server.ws_url("/"), &options(compression)).unwrap();
+        assert_eq!(socket.read().unwrap(), Message::Text("Hello".into()));
+        assert_eq!(socket.read().unwrap(), Message::Text("Hello".into()));
+        let error = socket.read().unwrap_err();
+        assert!(matches!(error, Error::Protocol(_)), "{error:?}");
+        assert_eq!(server.join().remove(0), Some(1007));
+    }
 }

@@ -2,6 +2,9 @@
 //! `max_message_size`, fail with close 1009, and use memory bounded by that limit. Alone in its
 //! test binary, so the process's peak memory is this test's.
 
+// Measures the process's resident memory through /proc, which only Linux has.
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use common::*;

@@ -283,10 +283,16 @@ fn a_redirect_loop_stops_at_the_limit() {
 }
 
 #[test]
+#[cfg(not(any(windows, target_vendor = "apple")))] // the server that asks is OpenSSL's
 fn a_client_identity_is_presented_in_pem_and_pkcs12_forms() {
     let fixture = tls_fixture();
     let client = client_certificate();
-    let server = mutual_tls_ws_server(&fixture, &client, 3, echo);
+    #[allow(unused_mut, reason = "PKCS#12 is read by the native-tls backend only")]
+    let mut identities =
+        vec![Identity::from_pem(client.cert_pem.as_bytes(), client.key_pem.as_bytes()).unwrap()];
+    #[cfg(not(feature = "rustls"))]
+    identities.push(Identity::from_pkcs12(&client.pkcs12("pa55"), "pa55").unwrap());
+    let server = mutual_tls_ws_server(&fixture, &client, 1 + identities.len(), echo);
     let trusted = ConnectOptions::new()
         .add_root_certificate(Certificate::from_der(&fixture.cert_der).unwrap());
 
@@ -295,10 +301,6 @@ fn a_client_identity_is_presented_in_pem_and_pkcs12_forms() {
         matches!(without, Error::Tls(_) | Error::Handshake(_)),
         "the server demands a certificate: {without:?}"
     );
-    let identities = [
-        Identity::from_pem(client.cert_pem.as_bytes(), client.key_pem.as_bytes()).unwrap(),
-        Identity::from_pkcs12(&client.pkcs12("pa55"), "pa55").unwrap(),
-    ];
     for identity in identities {
         let options = trusted.clone().identity(identity);
         let socket = Socket::connect_with(&server.wss_url("/"), &options).unwrap();
@@ -320,17 +322,40 @@ fn malformed_identities_are_invalid_arguments() {
         Err(Error::InvalidArgument(_))
     ));
     assert!(matches!(
-        Identity::from_pkcs12(&client.pkcs12("right"), "wrong"),
+        Identity::from_pkcs12(b"not an archive", "pa55"),
         Err(Error::InvalidArgument(_))
     ));
 }
 
 #[test]
+#[cfg(not(any(windows, target_vendor = "apple")))] // the archive is made with OpenSSL
+fn a_pkcs12_archive_with_the_wrong_password_is_an_invalid_argument() {
+    let client = client_certificate();
+    assert!(matches!(
+        Identity::from_pkcs12(&client.pkcs12("right"), "wrong"),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[cfg(feature = "rustls")]
+#[test]
+fn pkcs12_identities_are_refused_under_rustls_with_what_to_do_instead() {
+    let client = client_certificate();
+    let error = Identity::from_pkcs12(&client.pkcs12("pa55"), "pa55").unwrap_err();
+    assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("not supported with the rustls"), "{text}");
+    assert!(text.contains("Identity::from_pem"), "{text}");
+}
+
+#[test]
+// OpenSSL checks the key against the certificate when the identity is made; SChannel and
+// Security Framework only at the handshake (docs/platforms.md).
+#[cfg(not(any(windows, target_vendor = "apple")))]
 fn a_key_that_does_not_match_its_certificate_is_refused_when_the_identity_is_made() {
     let client = client_certificate();
-    let stranger = client_certificate();
     let error =
-        Identity::from_pem(client.cert_pem.as_bytes(), stranger.key_pem.as_bytes()).unwrap_err();
+        Identity::from_pem(client.cert_pem.as_bytes(), STRANGER_KEY.as_bytes()).unwrap_err();
     assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
     assert!(error.to_string().contains("does not belong"), "{error}");
 }
@@ -634,16 +659,24 @@ fn connection_info_names_the_peer_the_tls_version_and_how_it_ended() {
     let fixture = tls_fixture();
     let trusted = ConnectOptions::new()
         .add_root_certificate(Certificate::from_der(&fixture.cert_der).unwrap());
-    let tls13 = tls13_ws_server(&fixture, 1, echo);
-    let socket = Socket::connect_with(&tls13.wss_url("/"), &trusted).unwrap();
-    assert_eq!(socket.info().tls_version, Some(TlsVersion::Tls13));
-    socket.close().unwrap();
-    tls13.join();
     let tls12 = tls12_ws_server(&fixture, 1, echo);
     let socket = Socket::connect_with(&tls12.wss_url("/"), &trusted).unwrap();
     assert_eq!(socket.info().tls_version, Some(TlsVersion::Tls12));
     socket.close().unwrap();
     tls12.join();
+}
+
+#[test]
+#[cfg_attr(windows, ignore = "Wine's SChannel does not speak TLS 1.3")]
+fn connection_info_names_tls13_when_the_server_chose_it() {
+    let fixture = tls_fixture();
+    let trusted = ConnectOptions::new()
+        .add_root_certificate(Certificate::from_der(&fixture.cert_der).unwrap());
+    let tls13 = tls13_ws_server(&fixture, 1, echo);
+    let socket = Socket::connect_with(&tls13.wss_url("/"), &trusted).unwrap();
+    assert_eq!(socket.info().tls_version, Some(TlsVersion::Tls13));
+    socket.close().unwrap();
+    tls13.join();
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! 100 reconnect cycles leave no thread and no file descriptor behind. Alone in its test
 //! binary, so that the counts are this test's.
 
+// Measures the process's threads and file descriptors through /proc, which only Linux has.
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -178,7 +178,10 @@ fn an_asynchronous_socket_gets_error_then_close_for_a_dead_peer() {
     dispatch_until(|| log.count("close") == 1).unwrap();
     let events = log.events();
     assert_eq!(events[0], "open");
-    assert!(events[1].starts_with("error keepalive"), "{events:?}");
+    assert!(
+        events[1].starts_with("error the server did not answer our ping"),
+        "{events:?}"
+    );
     assert_eq!(events[2], "close 1006");
     socket_close(&name).unwrap();
     release.send(()).unwrap();
@@ -217,6 +220,10 @@ fn a_server_killed_mid_message_is_a_lost_connection() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "Wine closes a socket that lingers 0 s with a FIN, not a reset"
+)]
 fn a_tcp_reset_is_a_lost_connection() {
     let server = raw_server(1, |stream| {
         let ws = tungstenite::accept(stream).unwrap();
@@ -575,6 +582,7 @@ fn a_connection_lost_without_close_gives_error_then_close_in_async_mode() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // waits for the reader to sleep, seen in /proc
 fn socket_close_during_a_reconnect_wakes_a_blocked_reader_at_once() {
     let (accepted_tx, accepted_rx) = mpsc::channel();
     let (gate, release_tx) = gate();
@@ -857,6 +865,7 @@ fn socket_info_during_a_reconnect_describes_the_lost_connection() {
 }
 
 /// Waits until this process's thread named `comm` is asleep (state S in /proc).
+#[cfg(target_os = "linux")]
 fn wait_until_sleeping(comm: &str) {
     let deadline = Instant::now() + HANG_GUARD;
     loop {

@@ -13,18 +13,21 @@
 //! None of it exists on a connection that did not ask for compression.
 
 pub(crate) mod codec;
+pub(crate) mod extension_header;
 pub(crate) mod negotiation;
 pub(crate) mod reframe;
 pub(crate) mod send;
 
 #[cfg(test)]
+mod puff;
+#[cfg(test)]
 pub(crate) mod test_support;
 
 use tungstenite::http::{HeaderMap, HeaderValue};
 
-use crate::compression::Compression;
 use crate::error::{Error, HandshakeFailure, Result};
-use negotiation::Agreed;
+use crate::settings::compression::Compression;
+use negotiation::{Agreed, NegotiationError};
 
 /// The `Sec-WebSocket-Extensions` value of the upgrade request.
 pub(crate) fn offer(compression: &Compression) -> HeaderValue {
@@ -32,13 +35,18 @@ pub(crate) fn offer(compression: &Compression) -> HeaderValue {
     HeaderValue::from_str(&compression.offer()).expect("the offer is a valid header value")
 }
 
-/// What the server's answer agreed to (`None`: it declined), or the handshake error that
-/// says why the answer cannot be accepted.
-pub(crate) fn agree(compression: &Compression, headers: &HeaderMap) -> Result<Option<Agreed>> {
-    negotiation::negotiate_response(Some(compression), headers).map_err(|e| {
-        Error::Handshake(Box::new(HandshakeFailure::new(
-            Some(101),
-            format!("permessage-deflate: {e}"),
-        )))
+/// What the server's answer agreed to (`None`: nothing offered, or the server declined), or
+/// the handshake error that says why the answer cannot be accepted; an extension the client
+/// did not offer is one (RFC 6455 §4.1), and the engine does not check.
+pub(crate) fn agree(
+    compression: Option<&Compression>,
+    headers: &HeaderMap,
+) -> Result<Option<Agreed>> {
+    negotiation::negotiate_response(compression, headers).map_err(|e| {
+        let message = match e {
+            NegotiationError::NotOffered(_) => e.to_string(),
+            _ => format!("permessage-deflate: {e}"),
+        };
+        Error::Handshake(Box::new(HandshakeFailure::new(Some(101), message)))
     })
 }

@@ -1,5 +1,5 @@
-//! The permessage-deflate offer and the validation of the server's answer (RFC 7692 §5, §7.1;
-//! header grammar of RFC 6455 §9.1 with the list rules of RFC 7230 §7).
+//! The permessage-deflate offer and the validation of the server's answer (RFC 7692 §5, §7.1).
+//! The header's grammar is [`extension_header`](crate::deflate::extension_header).
 //!
 //! The client sends exactly one offer, built by [`Compression::offer`]. The server either
 //! leaves the extension out of its answer (compression stays off) or accepts it with a set of
@@ -9,7 +9,8 @@
 
 use std::fmt;
 
-use crate::compression::Compression;
+use crate::deflate::extension_header::{parse_extensions, ExtensionElement, SyntaxError};
+use crate::settings::compression::Compression;
 
 /// The registered name of the extension.
 pub(crate) const EXTENSION_NAME: &str = "permessage-deflate";
@@ -41,8 +42,10 @@ impl Compression {
         if let Some(bits) = self.server_max_window_bits {
             offer.push_str(&format!("; {SERVER_MAX_WINDOW_BITS}={bits}"));
         }
-        // Always offered: zlib-rs compresses with any window the server asks for.
+        // Offered unless the application leaves it out: zlib-rs compresses with any window the
+        // server asks for.
         match self.client_max_window_bits {
+            _ if !self.offer_client_max_window_bits => {}
             None => {
                 offer.push_str("; ");
                 offer.push_str(CLIENT_MAX_WINDOW_BITS);
@@ -83,28 +86,6 @@ impl fmt::Display for Agreed {
             "; {SERVER_MAX_WINDOW_BITS}={}; {CLIENT_MAX_WINDOW_BITS}={}",
             self.server_max_window_bits, self.client_max_window_bits
         )
-    }
-}
-
-/// One element of an extension list: a name and its parameters, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ExtensionElement {
-    /// The extension's name (a token).
-    pub(crate) name: String,
-    /// `(name, value)`; the value is `None` for a bare parameter, unquoted otherwise.
-    pub(crate) params: Vec<(String, Option<String>)>,
-}
-
-impl fmt::Display for ExtensionElement {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)?;
-        for (name, value) in &self.params {
-            match value {
-                Some(value) => write!(f, "; {name}={value}")?,
-                None => write!(f, "; {name}")?,
-            }
-        }
-        Ok(())
     }
 }
 
@@ -153,6 +134,8 @@ pub(crate) enum NegotiationError {
         /// What the server answered.
         answered: u8,
     },
+    /// The answer carries `client_max_window_bits`, which the offer left out.
+    ClientWindowNotOffered,
 }
 
 impl fmt::Display for NegotiationError {
@@ -162,7 +145,7 @@ impl fmt::Display for NegotiationError {
                 write!(f, "malformed {HEADER_NAME} header {header:?}: {detail}")
             }
             NegotiationError::NotOffered(name) => {
-                write!(f, "the server accepted the extension {name:?}, which the client did not offer")
+                write!(f, "the server answered with the extension {name:?}, which the client did not offer")
             }
             NegotiationError::DuplicateExtension => {
                 write!(f, "the server accepted {EXTENSION_NAME} more than once")
@@ -197,11 +180,21 @@ impl fmt::Display for NegotiationError {
                 f,
                 "the server answered {CLIENT_MAX_WINDOW_BITS}={answered}, larger than the {offered} offered"
             ),
+            NegotiationError::ClientWindowNotOffered => write!(
+                f,
+                "the server answered with {CLIENT_MAX_WINDOW_BITS}, which the offer left out"
+            ),
         }
     }
 }
 
 impl std::error::Error for NegotiationError {}
+
+impl From<SyntaxError> for NegotiationError {
+    fn from(SyntaxError { header, detail }: SyntaxError) -> Self {
+        NegotiationError::Syntax { header, detail }
+    }
+}
 
 /// Checks the server's `Sec-WebSocket-Extensions` answer (all its header lines, in order)
 /// against what was offered (`None`: nothing was offered).
@@ -303,6 +296,9 @@ pub(crate) fn accept_response(
     };
     // §7.1.2.2: the answer may carry client_max_window_bits only if the offer did, and not
     // larger than an offered value; a value we offered binds us even if the answer omits it.
+    if !offered.offer_client_max_window_bits && client_max_window_bits.is_some() {
+        return Err(NegotiationError::ClientWindowNotOffered);
+    }
     let client_bits = match (offered.client_max_window_bits, client_max_window_bits) {
         (Some(offered), Some(answered)) if answered > offered => {
             return Err(NegotiationError::ClientWindowTooLarge { offered, answered })
@@ -330,165 +326,6 @@ fn parse_window_bits(value: &str) -> Option<u8> {
         [b'9'] => Some(9),
         [b'1', d @ b'0'..=b'5'] => Some(10 + (d - b'0')),
         _ => None,
-    }
-}
-
-/// Parses `Sec-WebSocket-Extensions` header values into elements (RFC 6455 §9.1):
-///
-/// ```text
-/// extension-list = 1#extension
-/// extension      = extension-token *( ";" extension-param )
-/// extension-param = token [ "=" (token | quoted-string) ]
-/// ```
-///
-/// Several header lines are one list (RFC 7230 §3.2.2); empty list elements are skipped
-/// (RFC 7230 §7); optional whitespace is allowed around `,` `;` `=`. A quoted value must be a
-/// token once unquoted (RFC 6455 §9.1).
-pub(crate) fn parse_extensions<'a>(
-    header_values: impl IntoIterator<Item = &'a [u8]>,
-) -> Result<Vec<ExtensionElement>, NegotiationError> {
-    let mut elements = Vec::new();
-    for value in header_values {
-        Parser {
-            input: value,
-            pos: 0,
-        }
-        .list(&mut elements)
-        .map_err(|detail| NegotiationError::Syntax {
-            header: String::from_utf8_lossy(value).into_owned(),
-            detail,
-        })?;
-    }
-    Ok(elements)
-}
-
-struct Parser<'a> {
-    input: &'a [u8],
-    pos: usize,
-}
-
-/// RFC 7230 `tchar`.
-fn is_tchar(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.input.get(self.pos).copied()
-    }
-
-    fn skip_ows(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
-            self.pos += 1;
-        }
-    }
-
-    fn unexpected(&self, wanted: &str) -> String {
-        match self.peek() {
-            Some(byte) => format!(
-                "expected {wanted} at byte {}, found {:?}",
-                self.pos,
-                char::from(byte)
-            ),
-            None => format!("expected {wanted} at the end"),
-        }
-    }
-
-    fn token(&mut self, what: &str) -> Result<String, String> {
-        let start = self.pos;
-        while self.peek().is_some_and(is_tchar) {
-            self.pos += 1;
-        }
-        if self.pos == start {
-            return Err(self.unexpected(what));
-        }
-        // tchar is ASCII, so this is valid UTF-8.
-        Ok(String::from_utf8_lossy(&self.input[start..self.pos]).into_owned())
-    }
-
-    fn quoted(&mut self) -> Result<String, String> {
-        let start = self.pos;
-        self.pos += 1; // the opening quote
-        let mut text = Vec::new();
-        loop {
-            match self.peek() {
-                None => {
-                    return Err(format!(
-                        "unterminated quoted string starting at byte {start}"
-                    ))
-                }
-                Some(b'"') => {
-                    self.pos += 1;
-                    break;
-                }
-                Some(b'\\') => {
-                    self.pos += 1;
-                    let Some(byte) = self.peek() else {
-                        return Err(format!(
-                            "unterminated quoted string starting at byte {start}"
-                        ));
-                    };
-                    text.push(byte);
-                    self.pos += 1;
-                }
-                Some(byte) => {
-                    text.push(byte);
-                    self.pos += 1;
-                }
-            }
-        }
-        if text.is_empty() || !text.iter().copied().all(is_tchar) {
-            return Err(format!(
-                "the quoted value starting at byte {start} is not a token once unquoted"
-            ));
-        }
-        Ok(String::from_utf8_lossy(&text).into_owned())
-    }
-
-    fn list(&mut self, out: &mut Vec<ExtensionElement>) -> Result<(), String> {
-        loop {
-            self.skip_ows();
-            match self.peek() {
-                None => return Ok(()),
-                Some(b',') => {
-                    self.pos += 1; // an empty element
-                    continue;
-                }
-                Some(_) => {}
-            }
-            let name = self.token("an extension name")?;
-            let mut params = Vec::new();
-            loop {
-                self.skip_ows();
-                match self.peek() {
-                    None => break,
-                    Some(b',') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    Some(b';') => {
-                        self.pos += 1;
-                        self.skip_ows();
-                        let param = self.token("a parameter name")?;
-                        self.skip_ows();
-                        let value = if self.peek() == Some(b'=') {
-                            self.pos += 1;
-                            self.skip_ows();
-                            Some(if self.peek() == Some(b'"') {
-                                self.quoted()?
-                            } else {
-                                self.token("a parameter value")?
-                            })
-                        } else {
-                            None
-                        };
-                        params.push((param, value));
-                    }
-                    Some(_) => return Err(self.unexpected("';' or ','")),
-                }
-            }
-            out.push(ExtensionElement { name, params });
-        }
     }
 }
 
@@ -890,6 +727,22 @@ mod tests {
                 offered: 11,
                 answered: 12
             }
+        );
+    }
+
+    #[test]
+    fn client_max_window_bits_can_be_left_out_of_the_offer() {
+        let config = Compression::new().offer_client_max_window_bits(false);
+        assert_eq!(config.offer(), "permessage-deflate");
+        let with_bits = config.clone().client_max_window_bits(Some(10));
+        assert_eq!(with_bits.offer(), "permessage-deflate");
+        let agreed = answer(&with_bits, "permessage-deflate").unwrap().unwrap();
+        assert_eq!(agreed.client_max_window_bits, 10);
+        let agreed = answer(&config, "permessage-deflate").unwrap().unwrap();
+        assert_eq!(agreed.client_max_window_bits, 15);
+        assert_eq!(
+            rejected(&config, "permessage-deflate; client_max_window_bits=12"),
+            NegotiationError::ClientWindowNotOffered
         );
     }
 

@@ -1,6 +1,6 @@
-//! Design (a), read side: a transform between the server's byte stream and tungstenite.
+//! The read side: a transform between the server's byte stream and tungstenite.
 //!
-//! tungstenite 0.30 fails any frame with RSV1 set (`protocol/mod.rs:643`, no hook), so the
+//! tungstenite 0.30 fails any frame with RSV1 set and has no extension hook, so the
 //! compressed frames never reach it: [`Reframer`] parses the server's frames as they arrive,
 //! passes every frame it need not touch through verbatim (control frames, uncompressed
 //! messages, anything malformed that tungstenite must reject itself: RSV2/RSV3, masked
@@ -16,8 +16,8 @@
 //! tungstenite buffers) plus 32 KiB.
 //!
 //! The handshake: tungstenite reads the 101 answer through the same stream and keeps what it
-//! read past the answer's end as the first frame bytes (`handshake/machine.rs:45-58`,
-//! `WebSocket::from_partially_read` in `handshake/client.rs:103`). Those bytes would bypass
+//! read past the answer's end as the first frame bytes (its handshake machine hands them to
+//! `WebSocket::from_partially_read`). Those bytes would bypass
 //! the transform, so while the handshake runs the transform hands out bytes only up to the
 //! end of the HTTP head and holds the rest back until [`Reframer::configure`] says what was
 //! negotiated.
@@ -103,20 +103,12 @@ impl std::error::Error for ReframeError {}
 
 impl From<InflateError> for ReframeError {
     fn from(e: InflateError) -> Self {
-        match e {
-            InflateError::Corrupt(why) => ReframeError::InvalidData(why),
-            #[cfg(test)]
-            InflateError::TooBig { limit } => ReframeError::TooBig {
-                what: "message",
-                size: limit as u64 + 1,
-                limit,
-            },
-        }
+        ReframeError::InvalidData(e.0)
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+enum Stage {
     /// Reading the HTTP answer: hand out bytes up to the end of its head only.
     Handshake,
     /// The head was handed out; waiting for [`Reframer::configure`].
@@ -140,7 +132,7 @@ enum FrameState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Message {
+enum MessageState {
     /// Between messages.
     Idle,
     /// Inside an uncompressed fragmented message: its continuations pass through.
@@ -158,7 +150,7 @@ enum Message {
 /// The state machine of the transform. It owns no stream: [`Reframer::read`] takes one.
 #[derive(Debug)]
 pub(crate) struct Reframer {
-    phase: Phase,
+    stage: Stage,
     input: Box<[u8]>,
     in_start: usize,
     in_end: usize,
@@ -170,7 +162,7 @@ pub(crate) struct Reframer {
     header: [u8; 14],
     header_have: usize,
     frame: FrameState,
-    message: Message,
+    message: MessageState,
 
     inflater: Option<Inflater>,
     max_message_size: Option<usize>,
@@ -199,26 +191,13 @@ impl Reframer {
         max_frame_size: Option<usize>,
     ) -> Self {
         let mut reframer = Reframer::blank(max_message_size, max_frame_size);
-        reframer.phase = Phase::Handshake;
-        reframer
-    }
-
-    /// A transform that starts after the handshake, with what was agreed.
-    #[cfg(test)]
-    pub(crate) fn for_frames(
-        agreed: &Agreed,
-        max_message_size: Option<usize>,
-        max_frame_size: Option<usize>,
-    ) -> Self {
-        let mut reframer = Reframer::blank(max_message_size, max_frame_size);
-        reframer.phase = Phase::Negotiating;
-        reframer.configure(Some(agreed));
+        reframer.stage = Stage::Handshake;
         reframer
     }
 
     fn blank(max_message_size: Option<usize>, max_frame_size: Option<usize>) -> Self {
         Reframer {
-            phase: Phase::Handshake,
+            stage: Stage::Handshake,
             input: vec![0; CHUNK].into_boxed_slice(),
             in_start: 0,
             in_end: 0,
@@ -228,7 +207,7 @@ impl Reframer {
             header: [0; 14],
             header_have: 0,
             frame: FrameState::Header,
-            message: Message::Idle,
+            message: MessageState::Idle,
             inflater: None,
             max_message_size,
             max_frame_size,
@@ -251,11 +230,11 @@ impl Reframer {
         match agreed {
             Some(agreed) => {
                 self.inflater = Some(Inflater::for_client(agreed));
-                self.phase = Phase::Frames;
+                self.stage = Stage::Frames;
             }
             None => {
                 self.inflater = None;
-                self.phase = Phase::Passthrough;
+                self.stage = Stage::Passthrough;
             }
         }
     }
@@ -265,22 +244,10 @@ impl Reframer {
         self.counts
     }
 
-    /// Whether the HTTP head went through and the transform waits for [`Self::configure`].
-    #[cfg(test)]
-    pub(crate) fn awaiting_configuration(&self) -> bool {
-        self.phase == Phase::Negotiating
-    }
-
-    /// Bytes the transform holds right now (buffers; zlib state excluded).
-    #[cfg(test)]
-    pub(crate) fn buffered_capacity(&self) -> usize {
-        self.input.len() + self.chunk.len()
-    }
-
     /// Nothing was agreed and every byte held back has been handed out: the transform has
     /// nothing left to do, and the stream can drop it (and its buffer).
     pub(crate) fn is_spent(&self) -> bool {
-        self.phase == Phase::Passthrough && self.in_start == self.in_end
+        self.stage == Stage::Passthrough && self.in_start == self.in_end
     }
 
     /// Reads transformed bytes into `buf`, reading from `inner` as needed. `WouldBlock` and
@@ -309,14 +276,14 @@ impl Reframer {
                     Err(error.to_io())
                 };
             }
-            match self.phase {
-                Phase::Handshake => return self.read_head(inner, buf),
-                Phase::Negotiating => {
+            match self.stage {
+                Stage::Handshake => return self.read_head(inner, buf),
+                Stage::Negotiating => {
                     return Err(io::Error::other(
                         "permessage-deflate: read after the handshake before configure()",
                     ))
                 }
-                Phase::Passthrough => {
+                Stage::Passthrough => {
                     if self.in_start < self.in_end {
                         return Ok(total + self.take_input(&mut buf[total..], usize::MAX));
                     }
@@ -326,12 +293,12 @@ impl Reframer {
                         inner.read(buf)
                     };
                 }
-                Phase::Frames => {}
+                Stage::Frames => {}
             }
             match self.step(inner, &mut buf[total..], total == 0) {
-                Ok(Progress::Wrote(0)) | Ok(Progress::Stop) => return Ok(total),
-                Ok(Progress::Wrote(n)) => total += n,
-                Ok(Progress::Again) => continue,
+                Ok(Advance::Wrote(0)) | Ok(Advance::Stop) => return Ok(total),
+                Ok(Advance::Wrote(n)) => total += n,
+                Ok(Advance::Again) => continue,
                 Err(Step::Io(e)) => return Err(e),
                 Err(Step::Fail(e)) => {
                     self.failed = Some(e.clone());
@@ -418,11 +385,11 @@ impl Reframer {
                 .nth(1)
                 == Some(&b"101"[..]);
             if switching {
-                self.phase = Phase::Negotiating;
+                self.stage = Stage::Negotiating;
             } else {
                 // A refusal: hand out what followed the head in the same read, as without the
                 // transform (tungstenite keeps it as the error response's body).
-                self.phase = Phase::Passthrough;
+                self.stage = Stage::Passthrough;
                 return Ok(self.take_input(buf, usize::MAX));
             }
         }
@@ -436,33 +403,33 @@ impl Reframer {
         inner: &mut impl Read,
         buf: &mut [u8],
         may_read: bool,
-    ) -> Result<Progress, Step> {
+    ) -> Result<Advance, Step> {
         match self.frame {
             FrameState::Header => {
                 if !self.collect_header() {
                     if !may_read {
-                        return Ok(Progress::Stop);
+                        return Ok(Advance::Stop);
                     }
                     if !self.fill(inner)? {
-                        return Ok(Progress::Wrote(0));
+                        return Ok(Advance::Wrote(0));
                     }
-                    return Ok(Progress::Again);
+                    return Ok(Advance::Again);
                 }
                 self.start_frame()?;
-                Ok(Progress::Again)
+                Ok(Advance::Again)
             }
             FrameState::Pass { remaining } => {
                 let max = usize::try_from(remaining).unwrap_or(usize::MAX);
                 let n = if self.in_start < self.in_end {
                     self.take_input(buf, max)
                 } else if !may_read {
-                    return Ok(Progress::Stop);
+                    return Ok(Advance::Stop);
                 } else {
                     // Nothing buffered: read the payload straight into the caller's buffer.
                     let len = buf.len().min(max);
                     let n = inner.read(&mut buf[..len])?;
                     if n == 0 {
-                        return Ok(Progress::Wrote(0));
+                        return Ok(Advance::Wrote(0));
                     }
                     n
                 };
@@ -472,7 +439,7 @@ impl Reframer {
                 } else {
                     FrameState::Pass { remaining }
                 };
-                Ok(Progress::Wrote(n))
+                Ok(Advance::Wrote(n))
             }
             FrameState::Inflate { remaining, fin } => {
                 if remaining == 0 {
@@ -481,20 +448,20 @@ impl Reframer {
                     } else {
                         FrameState::Header
                     };
-                    return Ok(Progress::Again);
+                    return Ok(Advance::Again);
                 }
                 if self.in_start == self.in_end {
                     if !may_read {
-                        return Ok(Progress::Stop);
+                        return Ok(Advance::Stop);
                     }
                     if !self.fill(inner)? {
-                        return Ok(Progress::Wrote(0));
+                        return Ok(Advance::Wrote(0));
                     }
-                    return Ok(Progress::Again);
+                    return Ok(Advance::Again);
                 }
                 if self.chunk_len == self.chunk_cap {
                     self.emit_chunk(false);
-                    return Ok(Progress::Again);
+                    return Ok(Advance::Again);
                 }
                 let take = (self.in_end - self.in_start)
                     .min(usize::try_from(remaining).unwrap_or(usize::MAX));
@@ -516,12 +483,12 @@ impl Reframer {
                         "inflate made no progress".into(),
                     )));
                 }
-                Ok(Progress::Again)
+                Ok(Advance::Again)
             }
             FrameState::Tail => {
                 if self.chunk_len == self.chunk_cap {
                     self.emit_chunk(false);
-                    return Ok(Progress::Again);
+                    return Ok(Advance::Again);
                 }
                 let space = self.space()?;
                 let start = self.chunk_len;
@@ -529,17 +496,17 @@ impl Reframer {
                 let (done, produced) = inflater.finish(&mut self.chunk[start..start + space])?;
                 self.produced(produced)?;
                 if done {
-                    let Message::Compressed { size, .. } = self.message else {
+                    let MessageState::Compressed { size, .. } = self.message else {
                         unreachable!()
                     };
                     self.inflater.as_mut().expect("configured").end_message();
                     self.counts.messages_compressed += 1;
                     self.counts.uncompressed_bytes += size;
                     self.emit_chunk(true);
-                    self.message = Message::Idle;
+                    self.message = MessageState::Idle;
                     self.frame = FrameState::Header;
                 }
-                Ok(Progress::Again)
+                Ok(Advance::Again)
             }
         }
     }
@@ -551,7 +518,7 @@ impl Reframer {
             self.chunk = vec![0; self.chunk_cap].into_boxed_slice();
         }
         debug_assert!(self.chunk_len < self.chunk_cap && self.chunk_out.is_none());
-        let Message::Compressed { size, .. } = self.message else {
+        let MessageState::Compressed { size, .. } = self.message else {
             unreachable!()
         };
         let left = match self.max_message_size {
@@ -564,7 +531,7 @@ impl Reframer {
 
     fn produced(&mut self, produced: usize) -> Result<(), Step> {
         self.chunk_len += produced;
-        let Message::Compressed { size, .. } = &mut self.message else {
+        let MessageState::Compressed { size, .. } = &mut self.message else {
             unreachable!()
         };
         *size += produced as u64;
@@ -583,7 +550,7 @@ impl Reframer {
     /// Queues the chunk as one plain frame: the message's opcode on its first frame,
     /// continuation after; FIN on the last.
     fn emit_chunk(&mut self, fin: bool) {
-        let Message::Compressed {
+        let MessageState::Compressed {
             opcode, started, ..
         } = &mut self.message
         else {
@@ -659,7 +626,7 @@ impl Reframer {
             };
         };
 
-        let compressed = matches!(self.message, Message::Compressed { .. });
+        let compressed = matches!(self.message, MessageState::Compressed { .. });
         match opcode {
             // Control frames pass untouched, also in the middle of a compressed message; with
             // RSV1 set tungstenite fails them ("Reserved bits are non-zero", 1002).
@@ -670,13 +637,13 @@ impl Reframer {
                 )));
             }
             OP_TEXT | OP_BINARY if rsv1 && !rsv23 && !masked => {
-                if self.message == Message::Plain {
+                if self.message == MessageState::Plain {
                     return Err(Step::Fail(ReframeError::Protocol(
                         "a compressed message started inside a fragmented message".into(),
                     )));
                 }
                 self.check_frame_length(length)?;
-                self.message = Message::Compressed {
+                self.message = MessageState::Compressed {
                     opcode,
                     started: false,
                     size: 0,
@@ -716,13 +683,13 @@ impl Reframer {
                 // tungstenite rejects by itself (reserved opcodes, RSV2/RSV3, masking, a
                 // continuation with nothing to continue).
                 match (opcode, self.message) {
-                    (OP_TEXT | OP_BINARY, Message::Idle) if !rsv1 && !rsv23 => {
+                    (OP_TEXT | OP_BINARY, MessageState::Idle) if !rsv1 && !rsv23 => {
                         self.counts.messages_uncompressed += 1;
                         if !fin {
-                            self.message = Message::Plain;
+                            self.message = MessageState::Plain;
                         }
                     }
-                    (OP_CONTINUE, Message::Plain) if fin => self.message = Message::Idle,
+                    (OP_CONTINUE, MessageState::Plain) if fin => self.message = MessageState::Idle,
                     _ => {}
                 }
                 pass(self);
@@ -770,7 +737,7 @@ enum Step {
     Fail(ReframeError),
 }
 
-enum Progress {
+enum Advance {
     /// This many bytes were written to the buffer (0: end of stream).
     Wrote(usize),
     /// State changed or output is pending: go round.

@@ -1,7 +1,7 @@
 //! The write side: a message we compress goes out as one frame with RSV1 set.
 //!
 //! tungstenite 0.30 sends `Message::Frame` as given: it only masks it, and writes RSV1 from the
-//! frame's header (`protocol/mod.rs:513`, `:755-768`; `frame/frame.rs:99`). It keeps no state
+//! frame's header. It keeps no state
 //! about outgoing fragments, so nothing else changes on the write path.
 
 use tungstenite::protocol::frame::coding::{Data, OpCode};

@@ -5,7 +5,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::deflate::codec::Compressor;
+use crate::deflate::codec::{Compressor, InflateError, Inflater};
 use crate::deflate::reframe::Reframer;
 
 pub(crate) struct Rng(pub(crate) u64);
@@ -266,4 +266,90 @@ pub(crate) fn parse_client_frames(mut bytes: &[u8]) -> Vec<ClientFrame> {
         bytes = &bytes[pos + len..];
     }
     frames
+}
+
+/// Why a whole-message inflate of the tests failed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum WholeMessageError {
+    /// Not valid DEFLATE data (close 1007).
+    Corrupt(InflateError),
+    /// The message inflates to more than the limit (close 1009).
+    TooBig { limit: usize },
+}
+
+impl WholeMessageError {
+    /// The close code a connection would fail with.
+    pub(crate) fn close_code(&self) -> u16 {
+        match self {
+            WholeMessageError::Corrupt(_) => 1007,
+            WholeMessageError::TooBig { .. } => 1009,
+        }
+    }
+}
+
+impl From<InflateError> for WholeMessageError {
+    fn from(e: InflateError) -> Self {
+        WholeMessageError::Corrupt(e)
+    }
+}
+
+/// Inflating one whole message held in memory, for the tests; a connection inflates piece by
+/// piece under its transform instead.
+pub(crate) trait InflateWhole {
+    /// Inflates one whole message held in memory (all fragments' payloads, in order),
+    /// failing as soon as the output passes `limit`. Output grows in 16 KiB steps, so memory
+    /// stays within `limit` + 16 KiB whatever the input claims to hold.
+    fn inflate_message(
+        &mut self,
+        fragments: &[&[u8]],
+        limit: usize,
+    ) -> Result<Vec<u8>, WholeMessageError>;
+}
+
+impl InflateWhole for Inflater {
+    fn inflate_message(
+        &mut self,
+        fragments: &[&[u8]],
+        limit: usize,
+    ) -> Result<Vec<u8>, WholeMessageError> {
+        const STEP: usize = 16 * 1024;
+        self.begin_message();
+        let mut out: Vec<u8> = Vec::new();
+        let room = |out: &mut Vec<u8>| -> Result<usize, WholeMessageError> {
+            if out.len() > limit {
+                return Err(WholeMessageError::TooBig { limit });
+            }
+            // One byte past the limit is enough to tell that it was crossed.
+            let step = STEP.min((limit - out.len()).saturating_add(1));
+            let len = out.len();
+            out.resize(len + step, 0);
+            Ok(len)
+        };
+        for fragment in fragments {
+            let mut input = *fragment;
+            loop {
+                let start = room(&mut out)?;
+                let (consumed, produced) = self.inflate(input, &mut out[start..])?;
+                let full = produced == out.len() - start;
+                out.truncate(start + produced);
+                input = &input[consumed..];
+                if input.is_empty() && !full {
+                    break;
+                }
+            }
+        }
+        loop {
+            let start = room(&mut out)?;
+            let (done, produced) = self.finish(&mut out[start..])?;
+            out.truncate(start + produced);
+            if done {
+                break;
+            }
+        }
+        if out.len() > limit {
+            return Err(WholeMessageError::TooBig { limit });
+        }
+        self.end_message();
+        Ok(out)
+    }
 }

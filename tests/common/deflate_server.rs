@@ -60,55 +60,63 @@ where
     F: Fn(Peer) -> T + Send + Sync + 'static,
     T: Send + 'static,
 {
-    raw_server(connections, move |mut stream| {
-        let head = read_request_head(&mut stream);
-        let header = |name: &str| {
-            head.lines().find_map(|line| {
-                let (n, v) = line.split_once(':')?;
-                n.trim()
-                    .eq_ignore_ascii_case(name)
-                    .then(|| v.trim().to_owned())
+    raw_server(connections, move |stream| {
+        handler(upgrade(stream, &answer).expect("a WebSocket upgrade request"))
+    })
+}
+
+/// Answers the upgrade request waiting on `stream`; `answer` as for [`deflate_server`].
+/// `None` when what arrived is no upgrade request (the connection ended first).
+pub fn upgrade<A>(mut stream: TcpStream, answer: &A) -> Option<Peer>
+where
+    A: Fn(Option<&str>) -> Option<String>,
+{
+    let head = read_request_head(&mut stream);
+    let header = |name: &str| {
+        head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    let key = header("sec-websocket-key")?;
+    let offer = header("sec-websocket-extensions");
+    let answer = answer(offer.as_deref());
+    let mut pending = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n",
+        tungstenite::handshake::derive_accept_key(key.as_bytes())
+    );
+    if let Some(answer) = &answer {
+        pending.push_str(&format!("Sec-WebSocket-Extensions: {answer}\r\n"));
+    }
+    pending.push_str("\r\n");
+    let param = |name: &str| {
+        answer.as_deref().and_then(|answer| {
+            answer.split(';').map(str::trim).find_map(|p| {
+                let (n, v) = p.split_once('=').unwrap_or((p, ""));
+                (n.trim() == name).then(|| v.trim().to_owned())
             })
-        };
-        let key = header("sec-websocket-key").expect("a WebSocket upgrade request");
-        let offer = header("sec-websocket-extensions");
-        let answer = answer(offer.as_deref());
-        let mut pending = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Accept: {}\r\n",
-            tungstenite::handshake::derive_accept_key(key.as_bytes())
-        );
-        if let Some(answer) = &answer {
-            pending.push_str(&format!("Sec-WebSocket-Extensions: {answer}\r\n"));
-        }
-        pending.push_str("\r\n");
-        let param = |name: &str| {
-            answer.as_deref().and_then(|answer| {
-                answer.split(';').map(str::trim).find_map(|p| {
-                    let (n, v) = p.split_once('=').unwrap_or((p, ""));
-                    (n.trim() == name).then(|| v.trim().to_owned())
-                })
-            })
-        };
-        let window = param("server_max_window_bits")
-            .and_then(|bits| bits.parse::<u8>().ok())
-            .unwrap_or(15)
-            .clamp(9, 15);
-        let accepted = answer
-            .as_deref()
-            .is_some_and(|a| a.starts_with("permessage-deflate"));
-        let peer = Peer {
-            server_no_context_takeover: param("server_no_context_takeover").is_some(),
-            client_no_context_takeover: param("client_no_context_takeover").is_some(),
-            offer,
-            answer,
-            stream,
-            pending: pending.into_bytes(),
-            compressor: accepted
-                .then(|| Compress::new_with_window_bits(Compression::new(6), false, window)),
-            inflater: Decompress::new_with_window_bits(false, 15),
-        };
-        handler(peer)
+        })
+    };
+    let window = param("server_max_window_bits")
+        .and_then(|bits| bits.parse::<u8>().ok())
+        .unwrap_or(15)
+        .clamp(9, 15);
+    let accepted = answer
+        .as_deref()
+        .is_some_and(|a| a.starts_with("permessage-deflate"));
+    Some(Peer {
+        server_no_context_takeover: param("server_no_context_takeover").is_some(),
+        client_no_context_takeover: param("client_no_context_takeover").is_some(),
+        offer,
+        answer,
+        stream,
+        pending: pending.into_bytes(),
+        compressor: accepted
+            .then(|| Compress::new_with_window_bits(Compression::new(6), false, window)),
+        inflater: Decompress::new_with_window_bits(false, 15),
     })
 }
 

@@ -11,13 +11,27 @@
 //! synchronisation is done with joins and blocking sockets.
 
 mod deflate_server;
+#[cfg(not(any(windows, target_vendor = "apple")))]
+mod native_acceptor;
+#[cfg(not(any(windows, target_vendor = "apple")))]
+mod openssl_servers;
 mod proxy_server;
+#[cfg(any(windows, target_vendor = "apple"))]
+mod rustls_acceptor;
 mod tls_servers;
 
 #[allow(unused_imports)] // each test binary uses a different subset of these helpers
 pub use deflate_server::*;
+#[cfg(not(any(windows, target_vendor = "apple")))]
+pub use native_acceptor::*;
+#[cfg(not(any(windows, target_vendor = "apple")))]
+#[allow(unused_imports)] // each test binary uses a different subset of these helpers
+pub use openssl_servers::*;
 #[allow(unused_imports)] // each test binary uses a different subset of these helpers
 pub use proxy_server::*;
+#[cfg(any(windows, target_vendor = "apple"))]
+#[allow(unused_imports)] // each test binary uses a different subset of these helpers
+pub use rustls_acceptor::*;
 #[allow(unused_imports)] // each test binary uses a different subset of these helpers
 pub use tls_servers::*;
 
@@ -29,7 +43,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use native_tls::{Identity, TlsAcceptor, TlsConnector, TlsStream};
+use native_tls::{TlsConnector, TlsStream};
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::http::{HeaderValue, StatusCode};
 use tungstenite::{Message, WebSocket};
@@ -106,6 +120,7 @@ pub fn unique_name(prefix: &str) -> String {
 }
 
 /// How many threads and open file descriptors this process has, for leak checks.
+#[cfg(target_os = "linux")]
 pub fn threads_and_descriptors() -> (usize, usize) {
     let count = |dir: &str| std::fs::read_dir(dir).expect("read /proc/self").count();
     (count("/proc/self/task"), count("/proc/self/fd"))
@@ -114,6 +129,7 @@ pub fn threads_and_descriptors() -> (usize, usize) {
 /// [`threads_and_descriptors`] once they are back to `expected`, or after [`HANG_GUARD`]: the
 /// workers of closed asynchronous sockets (and the close timer) end by themselves, just after
 /// the sockets' last events.
+#[cfg(target_os = "linux")]
 pub fn settled_threads_and_descriptors(expected: (usize, usize)) -> (usize, usize) {
     let deadline = std::time::Instant::now() + HANG_GUARD;
     loop {
@@ -584,20 +600,35 @@ pub struct TlsFixture {
     pub key_pem: String,
 }
 
+/// The server's RSA test key (PKCS#8 PEM). Test keys are RSA, made once and kept here rather
+/// than generated: SChannel (Windows) imports only RSA keys from PKCS#8, and rcgen cannot
+/// generate RSA keys with its ring backend. They protect nothing.
+pub const SERVER_KEY: &str = include_str!("../data/rsa-server.key.pem");
+/// The RSA test key of client certificates.
+pub const CLIENT_KEY: &str = include_str!("../data/rsa-client.key.pem");
+/// An RSA test key that belongs to no certificate here.
+pub const STRANGER_KEY: &str = include_str!("../data/rsa-stranger.key.pem");
+
+/// A self-signed certificate for `names`, signed with `key` (PKCS#8 PEM), made at test time.
+pub fn self_signed(names: &[&str], key: &str) -> TlsFixture {
+    let key_pair = rcgen::KeyPair::from_pem(key).expect("read test key");
+    let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+    let cert = rcgen::CertificateParams::new(names)
+        .expect("certificate names")
+        .self_signed(&key_pair)
+        .expect("sign test certificate");
+    TlsFixture {
+        cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
+        key_pem: key.to_owned(),
+    }
+}
+
 /// The test certificate, generated on first use and cached for the whole test binary.
 pub fn tls_fixture() -> TlsFixture {
     static FIXTURE: OnceLock<TlsFixture> = OnceLock::new();
     FIXTURE
-        .get_or_init(|| {
-            let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-            let certified =
-                rcgen::generate_simple_self_signed(names).expect("generate test certificate");
-            TlsFixture {
-                cert_pem: certified.cert.pem(),
-                cert_der: certified.cert.der().to_vec(),
-                key_pem: certified.signing_key.serialize_pem(),
-            }
-        })
+        .get_or_init(|| self_signed(&["localhost", "127.0.0.1"], SERVER_KEY))
         .clone()
 }
 
@@ -616,10 +647,8 @@ impl TlsFixture {
     }
 
     /// A TLS acceptor that presents this certificate.
-    pub fn acceptor(&self) -> TlsAcceptor {
-        let identity = Identity::from_pkcs8(self.cert_pem.as_bytes(), self.key_pem.as_bytes())
-            .expect("load test identity");
-        TlsAcceptor::new(identity).expect("build TLS acceptor")
+    pub fn acceptor(&self) -> ServerAcceptor {
+        ServerAcceptor::new(self, false)
     }
 }
 
@@ -632,7 +661,7 @@ pub fn tls_ws_server<T, F>(
     handler: F,
 ) -> Server<Option<T>>
 where
-    F: Fn(WebSocket<TlsStream<TcpStream>>) -> T + Send + Sync + 'static,
+    F: Fn(WebSocket<ServerTls>) -> T + Send + Sync + 'static,
     T: Send + 'static,
 {
     tls_ws_server_with(fixture, connections, accept_any(), handler)
@@ -647,12 +676,12 @@ pub fn tls_ws_server_with<T, F, C>(
 ) -> Server<Option<T>>
 where
     C: Fn(&Request, Response) -> Result<Response, ErrorResponse> + Send + Sync + 'static,
-    F: Fn(WebSocket<TlsStream<TcpStream>>) -> T + Send + Sync + 'static,
+    F: Fn(WebSocket<ServerTls>) -> T + Send + Sync + 'static,
     T: Send + 'static,
 {
     let acceptor = fixture.acceptor();
     raw_server(connections, move |stream| {
-        let tls = acceptor.accept(stream).ok()?;
+        let tls = acceptor.accept(stream)?;
         let (_head, ws) = ws_handshake(tls, &on_request)?;
         Some(handler(ws))
     })
