@@ -1,0 +1,79 @@
+//! Where to connect: `ws://`/`wss://` URLs with user-info, the positional form
+//! (`websocket_url`), and proxy URLs.
+//!
+//! Input: `[selector, port high, port low, text...]`; the text is a URL, or host `\0` path.
+//! Checks: no panic; a parsed target's shown URL carries no user or password and parses back
+//! to the same place; no error or shown URL repeats a password.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use named_websocket::fuzzing::{proxy_url, target_from_parts, target_from_url};
+use named_websocket::websocket_url;
+
+fuzz_target!(|data: &[u8]| {
+    let [selector, high, low, text @ ..] = data else {
+        return;
+    };
+    let text = String::from_utf8_lossy(text);
+    let port = u16::from_be_bytes([*high, *low]);
+    // In the positional form only the host may carry user-info: the path is the caller's.
+    let password = match selector % 3 {
+        1 => password_in(text.split('\0').next().unwrap_or_default()),
+        _ => password_in(&text),
+    };
+    let shown = match selector % 3 {
+        0 => {
+            let result = target_from_url(&text);
+            if let Ok(target) = &result {
+                let again = target_from_url(&target.url).expect("a shown URL parses again");
+                assert!(!again.has_credentials, "{:?} shows credentials", target.url);
+                assert_eq!(
+                    (&again.host, again.port, again.tls),
+                    (&target.host, target.port, target.tls)
+                );
+            }
+            result.map(|target| target.url)
+        }
+        1 => {
+            let (host, path) = text.split_once('\0').unwrap_or((&text, ""));
+            let tls = selector & 4 != 0;
+            let result = target_from_parts(host, port, path, tls);
+            let url = websocket_url(host, port, path, tls).map_err(|e| e.to_string());
+            assert_eq!(url, result.clone().map(|target| target.url));
+            if let Ok(target) = &result {
+                assert!(!target.has_credentials);
+                assert_eq!(target.tls, tls);
+                if port != 0 {
+                    assert_eq!(target.port, port);
+                }
+            }
+            result.map(|target| target.url)
+        }
+        _ => proxy_url(&text).map(|(host, port)| format!("{host}:{port}")),
+    };
+    if let Some(password) = password {
+        let printed = match &shown {
+            Ok(url) => url,
+            Err(error) => error,
+        };
+        assert!(
+            !printed.contains(&password),
+            "the password {password:?} shows in {printed:?}"
+        );
+    }
+});
+
+/// The password of a `scheme://user:password@host` text, when it is long enough that finding
+/// it elsewhere in the text by chance is unlikely.
+fn password_in(text: &str) -> Option<String> {
+    let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
+    // A URL parser ends the authority at a backslash too, in ws:// and wss:// URLs.
+    let authority = after_scheme.split(['/', '\\', '?', '#']).next()?;
+    let (userinfo, host) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    (password.len() >= 4
+        && !host.contains(password)
+        && !text.replacen(password, "", 1).contains(password))
+    .then(|| password.to_owned())
+}
