@@ -2,7 +2,10 @@
 # Builds the desktop client (desktop/) and runs its self-test in a real window on a virtual X
 # server: the app clicks Connect, sends N messages one by one through its input line and Send
 # button, waits until each echo from its own loopback server is in the log, clicks Disconnect
-# and checks that the status says closed with code 1000. Exits with the self-test's status.
+# and checks that the status says closed with code 1000; then connects again, has the server
+# drop the connection and stall the next attempts, clicks Disconnect while the window says
+# "reconnecting" and checks that it ends "closed with code 1000" too. Exits with the
+# self-test's status.
 #
 #   bash scripts/desktop-selftest.sh [N]          # N messages, default 20
 #

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Event, Modifiers, PointerButton, Pos2};
 
 use crate::app::Targets;
+use crate::echo::DROP_AND_STALL;
 use crate::link::{Entry, Link, Status};
 
 /// What the driver can see of the window at the start of a frame (as the last frame left it).
@@ -26,7 +27,8 @@ pub struct View<'a> {
 #[derive(Clone, Copy, Debug)]
 pub enum Mode {
     /// Connect, send this many messages one by one and see each echo, disconnect, check the
-    /// close code, then close the window.
+    /// close code; connect again, have the server drop the connection, disconnect while the
+    /// window reconnects, check the close code again; then close the window.
     SelfTest { messages: usize, deadline: Duration },
     /// Connect, send a few messages, start typing one more, then hold (for a screenshot).
     Demo,
@@ -216,12 +218,22 @@ impl Driver {
             })
             .collect();
         let expected: Vec<&str> = self.messages.iter().map(String::as_str).collect();
+        let mut expected_sent = expected.clone();
+        expected_sent.push(DROP_AND_STALL);
         let closed_normally = matches!(view.link.status(), Status::Closed { code: 1000, .. });
-        let errors = log.iter().any(|entry| matches!(entry, Entry::Error(_)));
-        if sent == expected && received == expected && closed_normally && !errors {
+        // The connection the server dropped on purpose reports its loss; nothing before it
+        // may report an error.
+        let dropped_at = log
+            .iter()
+            .position(|entry| *entry == Entry::Sent(DROP_AND_STALL.to_owned()))
+            .unwrap_or(log.len());
+        let errors = log[..dropped_at]
+            .iter()
+            .any(|entry| matches!(entry, Entry::Error(_)));
+        if sent == expected_sent && received == expected && closed_normally && !errors {
             Ok(format!(
-                "{} messages sent through the input line and echoed in order; status \"{}\"; \
-                 {:.1} s, {} frames",
+                "{} messages sent through the input line and echoed in order; disconnected \
+                 while open, then while reconnecting; status \"{}\"; {:.1} s, {} frames",
                 expected.len(),
                 view.link.status(),
                 self.started.elapsed().as_secs_f64(),
@@ -328,6 +340,30 @@ fn script(mode: Mode, messages: &[String]) -> VecDeque<Action> {
             actions.push_back(wait("the status to say closed with code 1000", |v| {
                 matches!(v.link.status(), Status::Closed { code: 1000, .. })
             }));
+            // Again, and this time Disconnect while the socket reconnects: the server drops
+            // the connection and leaves the next attempts unanswered. The final Close must
+            // still come, and say our code.
+            actions.push_back(Action::Click(Target::Connect));
+            actions.push_back(wait("the status to say open again", |v| {
+                *v.link.status() == Status::Open
+            }));
+            actions.push_back(Action::Click(Target::Input));
+            actions.push_back(wait("the input line to take the focus", |v| {
+                v.input_focused
+            }));
+            actions.push_back(Action::Type(DROP_AND_STALL.to_owned()));
+            actions.push_back(wait("the input line to show the drop command", |v| {
+                v.input == DROP_AND_STALL
+            }));
+            actions.push_back(Action::Click(Target::Send));
+            actions.push_back(wait("the status to say reconnecting", |v| {
+                matches!(v.link.status(), Status::Reconnecting { .. })
+            }));
+            actions.push_back(Action::Click(Target::Disconnect));
+            actions.push_back(wait(
+                "the status to say closed with code 1000 after a Disconnect while reconnecting",
+                |v| matches!(v.link.status(), Status::Closed { code: 1000, .. }),
+            ));
             actions.push_back(Action::Finish);
         }
         Mode::Demo => {

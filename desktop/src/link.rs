@@ -7,7 +7,10 @@
 //! the UI thread owns (no `Arc`, no `Mutex`, no channel). The wake hook asks egui for a frame
 //! when events arrive. Nothing here waits on the network: a write that the socket does not
 //! take at once is queued, and `socket_close` returns at once (the final Close, clean or timed
-//! out, arrives as an event, through the handle that outlives the socket's name).
+//! out, arrives as an event, through the handle that outlives the socket's name). Whatever the
+//! socket is doing when Disconnect is clicked (connecting, open, waiting to reconnect,
+//! reconnecting), exactly one final Close (`ended: true`) comes; the Close of a connection
+//! lost while reconnecting is on (`ended: false`) does not end it.
 
 use std::fmt;
 use std::time::Duration;
@@ -201,9 +204,22 @@ impl Link {
                 "({} bytes of binary)",
                 bytes.len()
             ))),
-            Event::Close { code, reason } => {
+            // The socket's final Close: nothing follows, Connect makes sense again.
+            Event::Close {
+                code,
+                reason,
+                ended: true,
+                ..
+            } => {
                 self.status = Status::Closed { code, reason };
                 self.log.push(Entry::Note(self.status.to_string()));
+            }
+            // A lost connection or a failed attempt: a reconnect follows (Reconnecting says
+            // when), so the status stays what it is.
+            Event::Close { code, reason, .. } => {
+                let closed = Status::Closed { code, reason };
+                self.log
+                    .push(Entry::Note(format!("{closed}; will reconnect")));
             }
             Event::Error(error) => self.fail(error.to_string()),
             Event::Reconnecting { attempt, delay } => {

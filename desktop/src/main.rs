@@ -6,6 +6,7 @@
 //!                                             loopback echo server
 //! named-websocket-desktop --self-test [N]     drives the window: connect, send N messages
 //!                                             (default 20), see each echo, disconnect;
+//!                                             then disconnect while reconnecting;
 //!                                             exits non-zero on any miss
 //! named-websocket-desktop --demo              connects, sends a few messages, then holds
 //!                                             (for the screenshot in the docs)
