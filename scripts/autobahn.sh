@@ -26,6 +26,9 @@
 #   AUTOBAHN_MAX_NON_STRICT  how many NON-STRICT cases are accepted (default: 2)
 #   AUTOBAHN_CARGO_PROFILE   the cargo profile of the client (default: release; dev reuses
 #                            what `cargo test` built)
+#   AUTOBAHN_SETUP_ONLY      1: install the suite and build the client, then stop; lets two
+#                            runs with their own AUTOBAHN_OUT go side by side afterwards
+#                            without racing on the install
 #
 # Non-interactive; reaches only PyPI (first run) and crates.io (cargo).
 set -euo pipefail
@@ -36,6 +39,8 @@ SUITE_VERSION=25.10.1
 AUTOBAHN_HOME=${AUTOBAHN_HOME:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/named-websocket-autobahn}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=${AUTOBAHN_OUT:-$TARGET_DIR/autobahn}
+# Absolute: the server is started from inside it.
+case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
 MAX_NON_STRICT=${AUTOBAHN_MAX_NON_STRICT:-2}
 export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONWARNINGS=ignore
 
@@ -96,6 +101,10 @@ esac
 log "building examples/autobahn_client.rs (profile $PROFILE)"
 cargo build --quiet --profile "$PROFILE" --example autobahn_client
 CLIENT=$TARGET_DIR/$PROFILE_DIR/examples/autobahn_client
+if [ "${AUTOBAHN_SETUP_ONLY:-0}" = 1 ]; then
+  log "set up; not running (AUTOBAHN_SETUP_ONLY=1)"
+  exit 0
+fi
 
 # --- the server ----------------------------------------------------------------------------
 

@@ -11,6 +11,10 @@
 # scale test (10,000 sockets, raising the open-files limit), and writes docs/benchmarks.md and
 # docs/benchmarks.svg with the median of the rounds and the ratios ours / raw.
 #
+# Then the mixed desktop workload (100 asynchronous sockets fed every 10 ms while the main thread
+# runs 16 ms frames: latency from the server's send to the frame, CPU), against raw tungstenite
+# threads and a channel.
+#
 # Then the compressed workload: a stream of JSON ticker texts (1-4 KiB) to a Node `ws` sink that
 # accepts permessage-deflate, from raw tungstenite (no compression), from ours with and without
 # compression, and from a Node `ws` client with compression (bench/node, installed here from
@@ -38,7 +42,7 @@ while [ $# -gt 0 ]; do
     --no-scale) SCALE=0 ;;
     --scale-sockets) SCALE_SOCKETS="$2"; shift ;;
     --no-docs) DOCS=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -49,16 +53,22 @@ WORKLOADS=(
   "pingpong /echo 20000 32"
   "stream /sink 200000 64"
   "bulk /echo 4000 65536"
+  "bulk /echo 200 1048576"
   "down /source 2000000 64"
   "down /source 1000000 1024"
   "down /source 100000 16384"
   "connect /echo 2000 0"
 )
+# Over TLS (bench_server --tls): a connect pays the TLS handshake; raw tungstenite builds its
+# connector once.
+TLS_WORKLOADS=("connect /echo 500 0")
 if [ "$QUICK" = 1 ]; then
+  TLS_WORKLOADS=("connect /echo 10 0")
   WORKLOADS=(
     "pingpong /echo 200 32"
     "stream /sink 2000 64"
     "bulk /echo 20 65536"
+    "bulk /echo 4 1048576"
     "down /source 2000 64"
     "down /source 2000 1024"
     "down /source 200 16384"
@@ -97,11 +107,13 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# start_server PREFIX... : starts bench_server (under the given taskset prefix, if any).
+# start_server PREFIX... : starts bench_server (under the given taskset prefix, if any), with
+# the arguments in SERVER_ARGS (--tls FILE for the wss:// rows).
+SERVER_ARGS=()
 start_server() {
   local out="$OUT/server.out"
   : >"$out"
-  "$@" "$SERVER" 0 --lifetime 3600 >"$out" 2>>"$OUT/server.err" &
+  "$@" "$SERVER" 0 --lifetime 3600 "${SERVER_ARGS[@]}" >"$out" 2>>"$OUT/server.err" &
   SERVER_PID=$!
   SERVER_URL=$(first_line "$out" "bench.sh: bench_server")
 }
@@ -174,6 +186,25 @@ for pin in $PINS; do
     cut -f3 "$rounds" >&2
   done
   stop_server
+  SERVER_ARGS=(--tls "$OUT/bench-cert.pem")
+  # shellcheck disable=SC2046
+  start_server $(server_pin "$pin")
+  SERVER_ARGS=()
+  export BENCH_ROOT_CERT="$OUT/bench-cert.pem"
+  for spec in "${TLS_WORKLOADS[@]}"; do
+    read -r workload path n size <<<"$spec"
+    rounds="$OUT/rounds.tsv"
+    for attempt in 1 2 3; do
+      run_rounds "$pin" "$workload" "$path" "$n" "$size" "$rounds"
+      if [ "$QUICK" = 1 ] || python3 scripts/bench_report.py spread "$rounds"; then
+        break
+      fi
+      echo "bench.sh: $pin $workload wss: rounds disturbed (attempt $attempt), running them again" >&2
+    done
+    cat "$rounds" >>"$RESULTS"
+    cut -f3 "$rounds" >&2
+  done
+  stop_server
 done
 
 # The compressed JSON stream: every client against one Node ws sink, R interleaved rounds.
@@ -219,6 +250,24 @@ done
 kill "$SINK_PID" 2>/dev/null || true
 wait "$SINK_PID" 2>/dev/null || true
 
+# The mixed desktop workload: asynchronous sockets fed every 10 ms, a 16 ms frame loop; ours
+# and raw tungstenite (threads and a channel) interleaved, unpinned.
+DESKTOP="$OUT/desktop.tsv"
+: >"$DESKTOP"
+DESKTOP_ARGS=(--sockets 100 --secs 5)
+[ "$QUICK" = 1 ] && DESKTOP_ARGS=(--sockets 20 --secs 1)
+step "mixed desktop workload: ${DESKTOP_ARGS[*]}"
+start_server
+for round in $(seq "$ROUNDS"); do
+  for flag in "" --raw; do
+    # shellcheck disable=SC2086
+    line=$("$BIN/desktop" "$SERVER_URL" "${DESKTOP_ARGS[@]}" $flag)
+    printf 'desktop\t%s\t%s\n' "$round" "$line" >>"$DESKTOP"
+    echo "$line" >&2
+  done
+done
+stop_server
+
 # The scale test: N named sockets in one process, against one server with N connections.
 SCALE_NOTICE=""
 SCALE_LIMITS=""
@@ -249,10 +298,11 @@ if [ "$SCALE" = 1 ]; then
     sockets=$(( threads_max / 2 < max_maps / 3 ? threads_max / 2 : max_maps / 3 ))
   fi
   [ -n "$SCALE_NOTICE" ] && echo "bench.sh: notice: $SCALE_NOTICE" >&2
-  for client in ours raw; do
+  for client in ours async raw; do
     start_server
     flag=""
     [ "$client" = raw ] && flag="--raw"
+    [ "$client" = async ] && flag="--async"
     # shellcheck disable=SC2086
     line=$("$SCALE_BIN" "$SERVER_URL/echo" "$sockets" $flag)
     printf '%s\t%s\n' "$client" "$line" >>"$SCALE_RESULTS"

@@ -379,9 +379,15 @@ pub fn warmup_count(n: u64) -> u64 {
 /// # Errors
 /// Any failure of the client, or a server answer that does not match what was sent.
 pub fn run<C: BenchClient>(args: &Args) -> BenchResult<Report> {
+    // Over TLS a workload is a row of its own.
+    let tls = if args.url.starts_with("wss://") {
+        " wss"
+    } else {
+        ""
+    };
     let mut report = Report {
         mode: args.mode.name().into(),
-        workload: args.workload.name().into(),
+        workload: format!("{}{tls}", args.workload.name()),
         n: args.n,
         size: args.size,
         ..Report::default()
@@ -677,6 +683,20 @@ pub fn main_with<C: BenchClient>(
             std::process::exit(1);
         }
     }
+}
+
+/// The environment variable that names the PEM file of the certificate `bench_server --tls`
+/// serves: both clients trust it for `wss://` URLs.
+pub const ROOT_CERT_ENV: &str = "BENCH_ROOT_CERT";
+
+/// The PEM bytes of the certificate to trust for `wss://` URLs (see [`ROOT_CERT_ENV`]).
+///
+/// # Errors
+/// When the variable is not set or the file cannot be read.
+pub fn root_certificate_pem() -> BenchResult<Vec<u8>> {
+    let path = std::env::var_os(ROOT_CERT_ENV)
+        .ok_or_else(|| format!("wss:// needs {ROOT_CERT_ENV}: the server's certificate (PEM)"))?;
+    std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.to_string_lossy()).into())
 }
 
 #[cfg(test)]

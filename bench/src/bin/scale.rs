@@ -9,15 +9,24 @@
 //! Opens N sockets one after the other (names `scale-0`, `scale-1`, …), reads this process's
 //! resident memory (`VmRSS`), thread count and open file descriptors from `/proc/self`, writes
 //! one SIZE-byte text message on every socket, reads every echo, reads the figures again, and
-//! closes every socket. `--raw` does the same with raw tungstenite sockets, for comparison.
+//! closes every socket, and reads the figures once more when every thread the sockets used has
+//! ended. `--async` does the same with asynchronous sockets (events dispatched on this thread),
+//! `--raw` with raw tungstenite sockets, for comparison. `--trim` then asks glibc to give back
+//! the free memory of its heaps (`malloc_trim`) and reads the resident memory once more: what
+//! goes then was kept by the allocator, not by the sockets.
 //! Prints one JSON line (progress goes to standard error); exits 1 when a socket cannot be
 //! opened, saying how many were.
 
 use std::fmt::Write as _;
 use std::net::TcpStream;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use named_websocket::{socket_close, socket_read, socket_write, websocket_client_connect_url};
+use named_websocket::{
+    dispatch_until, socket_close, socket_read, socket_write, websocket_client_connect_async_url,
+    websocket_client_connect_url, Event,
+};
 use named_websocket_bench::{json_number, json_string, proc_status, BenchResult};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
@@ -80,6 +89,76 @@ impl Pool for Named {
     }
 }
 
+/// Asynchronous sockets: their callbacks count what came; this thread dispatches.
+#[derive(Default)]
+struct Async {
+    names: Vec<String>,
+    counts: Arc<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    opened: AtomicUsize,
+    echoed: AtomicUsize,
+    closed: AtomicUsize,
+    failed: AtomicUsize,
+}
+
+impl Async {
+    /// Dispatches until `count` reaches `target`, or a socket failed.
+    fn dispatch_until(&self, count: &AtomicUsize, target: usize) -> BenchResult<()> {
+        let counts = &self.counts;
+        dispatch_until(|| {
+            count.load(Ordering::SeqCst) >= target || counts.failed.load(Ordering::SeqCst) > 0
+        })?;
+        match counts.failed.load(Ordering::SeqCst) {
+            0 => Ok(()),
+            failed => Err(format!("{failed} asynchronous sockets failed").into()),
+        }
+    }
+}
+
+impl Pool for Async {
+    fn open(&mut self, url: &str) -> BenchResult<()> {
+        let name = format!("scale-async-{}", self.names.len());
+        let counts = Arc::clone(&self.counts);
+        websocket_client_connect_async_url(
+            &name,
+            move |_name, event| {
+                let count = match event {
+                    Event::Open { .. } => &counts.opened,
+                    Event::Message(_) => &counts.echoed,
+                    Event::Close { .. } => &counts.closed,
+                    Event::Error(_) => &counts.failed,
+                    _ => return,
+                };
+                count.fetch_add(1, Ordering::SeqCst);
+            },
+            url,
+        )?;
+        self.names.push(name);
+        // One at a time, as the other pools open theirs.
+        self.dispatch_until(&self.counts.opened, self.names.len())
+    }
+    fn write_all(&mut self, payload: &str) -> BenchResult<()> {
+        for name in &self.names {
+            socket_write(name, payload)?;
+        }
+        Ok(())
+    }
+    fn read_all(&mut self, _size: usize) -> BenchResult<()> {
+        self.dispatch_until(&self.counts.echoed, self.names.len())
+    }
+    fn close_all(&mut self) -> BenchResult<()> {
+        for name in &self.names {
+            socket_close(name)?;
+        }
+        self.dispatch_until(&self.counts.closed, self.names.len())?;
+        self.names.clear();
+        Ok(())
+    }
+}
+
 #[derive(Default)]
 struct Raw {
     sockets: Vec<WebSocket<MaybeTlsStream<TcpStream>>>,
@@ -127,18 +206,22 @@ impl Pool for Raw {
 }
 
 fn usage(message: &str) -> ! {
-    eprintln!("scale: {message}\nusage: scale URL N [--raw] [--size BYTES]");
+    eprintln!("scale: {message}\nusage: scale URL N [--raw | --async] [--size BYTES] [--trim]");
     std::process::exit(2);
 }
 
 fn main() {
     let mut positional = Vec::new();
     let mut raw = false;
+    let mut asynchronous = false;
+    let mut trim = false;
     let mut size = 32usize;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--raw" => raw = true,
+            "--async" => asynchronous = true,
+            "--trim" => trim = true,
             "--size" => {
                 size = args
                     .next()
@@ -155,9 +238,25 @@ fn main() {
         .parse()
         .unwrap_or_else(|_| usage(&format!("N must be a whole number, got {n:?}")));
     let result = if raw {
-        run(&mut Raw::default(), "raw-tungstenite", &url, n, size)
+        run(&mut Raw::default(), "raw-tungstenite", &url, n, size, trim)
+    } else if asynchronous {
+        run(
+            &mut Async::default(),
+            "named-websocket async",
+            &url,
+            n,
+            size,
+            trim,
+        )
     } else {
-        run(&mut Named::default(), "named-websocket", &url, n, size)
+        run(
+            &mut Named::default(),
+            "named-websocket",
+            &url,
+            n,
+            size,
+            trim,
+        )
     };
     if let Err(e) = result {
         eprintln!("scale: {e}");
@@ -165,7 +264,27 @@ fn main() {
     }
 }
 
-fn run(pool: &mut dyn Pool, client: &str, url: &str, n: usize, size: usize) -> BenchResult<()> {
+/// Gives the free memory of glibc's heaps back to the system.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn malloc_trim() {
+    // SAFETY: malloc_trim only walks glibc's own heaps, under their locks; it takes no pointer.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn malloc_trim() {}
+
+fn run(
+    pool: &mut dyn Pool,
+    client: &str,
+    url: &str,
+    n: usize,
+    size: usize,
+    trim: bool,
+) -> BenchResult<()> {
     let base = snapshot();
     let limit = proc_status::open_files_limit().unwrap_or(0);
     eprintln!(
@@ -195,6 +314,20 @@ fn run(pool: &mut dyn Pool, client: &str, url: &str, n: usize, size: usize) -> B
     let start = Instant::now();
     pool.close_all()?;
     let close_secs = start.elapsed().as_secs_f64();
+    // The threads of closed asynchronous sockets end by themselves shortly after their last
+    // event: wait for them (at most a minute), then measure what stays.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let closed = loop {
+        let now = snapshot();
+        if now.threads <= base.threads || Instant::now() >= deadline {
+            break now;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let trimmed = trim.then(|| {
+        malloc_trim();
+        snapshot().rss_kib
+    });
 
     let per_socket =
         |s: &Snapshot| (s.rss_kib.saturating_sub(base.rss_kib) * 1024) as f64 / n as f64;
@@ -204,7 +337,9 @@ fn run(pool: &mut dyn Pool, client: &str, url: &str, n: usize, size: usize) -> B
         "\"client\":{},\"sockets\":{n},\"size\":{size},\"connect_secs\":{},\"exchange_secs\":{},\
          \"close_secs\":{},\"rss_base_kib\":{},\"rss_open_kib\":{},\"rss_exchanged_kib\":{},\
          \"bytes_per_socket_open\":{},\"bytes_per_socket_exchanged\":{},\"threads_open\":{},\
-         \"threads_exchanged\":{},\"fds_per_socket\":{},\"open_files_limit\":{limit}",
+         \"threads_exchanged\":{},\"fds_per_socket\":{},\"open_files_limit\":{limit},\
+         \"rss_closed_kib\":{},\"threads_base\":{},\"threads_closed\":{},\"fds_base\":{},\
+         \"fds_closed\":{}",
         json_string(client),
         json_number(connect_secs),
         json_number(exchange_secs),
@@ -217,7 +352,15 @@ fn run(pool: &mut dyn Pool, client: &str, url: &str, n: usize, size: usize) -> B
         open.threads,
         exchanged.threads,
         json_number(open.fds.saturating_sub(base.fds) as f64 / n as f64),
+        closed.rss_kib,
+        base.threads,
+        closed.threads,
+        base.fds,
+        closed.fds,
     );
+    if let Some(trimmed) = trimmed {
+        let _ = write!(json, ",\"rss_trimmed_kib\":{trimmed}");
+    }
     json.push('}');
     println!("{json}");
     Ok(())
