@@ -44,9 +44,19 @@ echo "desktop-selftest: Xvfb on $DISPLAY; $messages messages, deadline ${deadlin
 
 started=$SECONDS
 status=0
-timeout --kill-after=10 "$guard" "$app" --self-test "$messages" --deadline "$deadline" || status=$?
+RUST_LOG=named_websocket=debug timeout --kill-after=10 "$guard" \
+  "$app" --self-test "$messages" --deadline "$deadline" 2>"$tmp/stderr" || status=$?
 echo "desktop-selftest: the self-test took $((SECONDS - started)) s, exit status $status"
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   echo "desktop-selftest: the app hung past the ${guard} s guard" >&2
+fi
+# The library's lines, not winit's or egui's, are what RUST_LOG is for here.
+grep -v 'named_websocket' "$tmp/stderr" >&2 || true
+lines=$(grep -c 'named_websocket.*connecting to ws://' "$tmp/stderr" || true)
+if [ "$lines" -eq 0 ]; then
+  echo "desktop-selftest: RUST_LOG=named_websocket=debug printed no connect line of the library" >&2
+  [ "$status" -ne 0 ] || status=1
+else
+  echo "desktop-selftest: RUST_LOG works: $lines connect lines of the library on standard error"
 fi
 exit "$status"

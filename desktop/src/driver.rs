@@ -4,12 +4,14 @@
 //! actions it waits, frame by frame, for what the user would wait to see; one overall
 //! deadline bounds the whole run.
 
-use std::collections::VecDeque;
+use std::cell::Cell;
+use std::collections::{BTreeSet, VecDeque};
 use std::io::Write;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eframe::egui::{self, Event, Modifiers, PointerButton, Pos2};
+use eframe::egui::{self, Event, Key, Modifiers, PointerButton, Pos2};
 
 use crate::app::Targets;
 use crate::echo::DROP_AND_STALL;
@@ -18,18 +20,28 @@ use crate::link::{Entry, Link, Status};
 /// What the driver can see of the window at the start of a frame (as the last frame left it).
 pub struct View<'a> {
     pub link: &'a Link,
+    pub url: &'a str,
+    pub url_focused: bool,
     pub input: &'a str,
     pub input_focused: bool,
     pub targets: &'a Targets,
+    /// Characters drawn so far that the fonts lack.
+    pub missing_glyphs: &'a BTreeSet<char>,
 }
 
 /// What a run is for.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Mode {
     /// Connect, send this many messages one by one and see each echo, disconnect, check the
     /// close code; connect again, have the server drop the connection, disconnect while the
-    /// window reconnects, check the close code again; then close the window.
-    SelfTest { messages: usize, deadline: Duration },
+    /// window reconnects, check the close code again; then connect to `refused_url` (where
+    /// nothing listens): cancel while it tries again, then let it give up; in both, the error
+    /// shows once. Then close the window.
+    SelfTest {
+        messages: usize,
+        deadline: Duration,
+        refused_url: String,
+    },
     /// Connect, send a few messages, start typing one more, then hold (for a screenshot).
     Demo,
 }
@@ -39,6 +51,7 @@ pub type Outcome = Arc<Mutex<Option<Result<String, String>>>>;
 
 #[derive(Clone, Copy, Debug)]
 enum Target {
+    Url,
     Connect,
     Disconnect,
     Input,
@@ -52,6 +65,8 @@ enum Action {
     Click(Target),
     /// Type this text (into whatever has the keyboard focus).
     Type(String),
+    /// Press Ctrl+A (select all in the focused field).
+    SelectAll,
     /// Wait until the check holds; the text says what we wait for.
     WaitFor(Check, String),
     /// Self-test: check the whole run, then close the window.
@@ -78,7 +93,9 @@ pub struct Driver {
 impl Driver {
     pub fn new(mode: Mode, outcome: Outcome) -> Driver {
         let (messages, deadline): (Vec<String>, _) = match mode {
-            Mode::SelfTest { messages, deadline } => (
+            Mode::SelfTest {
+                messages, deadline, ..
+            } => (
                 (1..=messages)
                     .map(|i| format!("self-test message {i} of {messages}"))
                     .collect(),
@@ -153,6 +170,7 @@ impl Driver {
         match action {
             Action::Click(target) => {
                 let rect = match target {
+                    Target::Url => view.targets.url,
                     Target::Connect => view.targets.connect,
                     Target::Disconnect => view.targets.disconnect,
                     Target::Input => view.targets.input,
@@ -174,6 +192,18 @@ impl Driver {
             }
             Action::Type(text) => {
                 raw_input.events.push(Event::Text(text.clone()));
+                self.actions.pop_front();
+            }
+            Action::SelectAll => {
+                for pressed in [true, false] {
+                    raw_input.events.push(Event::Key {
+                        key: Key::A,
+                        physical_key: None,
+                        pressed,
+                        repeat: false,
+                        modifiers: Modifiers::COMMAND,
+                    });
+                }
                 self.actions.pop_front();
             }
             Action::WaitFor(check, _) => {
@@ -220,7 +250,6 @@ impl Driver {
         let expected: Vec<&str> = self.messages.iter().map(String::as_str).collect();
         let mut expected_sent = expected.clone();
         expected_sent.push(DROP_AND_STALL);
-        let closed_normally = matches!(view.link.status(), Status::Closed { code: 1000, .. });
         // The connection the server dropped on purpose reports its loss; nothing before it
         // may report an error.
         let dropped_at = log
@@ -229,11 +258,14 @@ impl Driver {
             .unwrap_or(log.len());
         let errors = log[..dropped_at]
             .iter()
-            .any(|entry| matches!(entry, Entry::Error(_)));
-        if sent == expected_sent && received == expected && closed_normally && !errors {
+            .any(|entry| matches!(entry, Entry::Error { .. }));
+        let glyphs_drawn = view.missing_glyphs.is_empty();
+        if sent == expected_sent && received == expected && !errors && glyphs_drawn {
             Ok(format!(
                 "{} messages sent through the input line and echoed in order; disconnected \
-                 while open, then while reconnecting; status \"{}\"; {:.1} s, {} frames",
+                 while open, then while reconnecting; a refused connect cancelled while it \
+                 retried, then given up on, its error shown once; every character drawn; \
+                 status \"{}\"; {:.1} s, {} frames",
                 expected.len(),
                 view.link.status(),
                 self.started.elapsed().as_secs_f64(),
@@ -263,16 +295,17 @@ impl Driver {
             .collect();
         let errors: Vec<&Entry> = log
             .iter()
-            .filter(|entry| matches!(entry, Entry::Error(_)))
+            .filter(|entry| matches!(entry, Entry::Error { .. }))
             .collect();
         format!(
             "  status: {}\n  last error: {}\n  input line: {:?} (focused: {})\n  \
              never sent: {unsent:?}\n  sent, no echo: {unechoed:?}\n  errors in the log: {errors:?}\n  \
-             {:.1} s, {} frames",
+             characters the fonts lack: {:?}\n  {:.1} s, {} frames",
             view.link.status(),
             view.link.error().unwrap_or("none"),
             view.input,
             view.input_focused,
+            view.missing_glyphs,
             self.started.elapsed().as_secs_f64(),
             self.frames,
         )
@@ -335,7 +368,7 @@ fn script(mode: Mode, messages: &[String]) -> VecDeque<Action> {
         ));
     }
     match mode {
-        Mode::SelfTest { .. } => {
+        Mode::SelfTest { refused_url, .. } => {
             actions.push_back(Action::Click(Target::Disconnect));
             actions.push_back(wait("the status to say closed with code 1000", |v| {
                 matches!(v.link.status(), Status::Closed { code: 1000, .. })
@@ -364,6 +397,7 @@ fn script(mode: Mode, messages: &[String]) -> VecDeque<Action> {
                 "the status to say closed with code 1000 after a Disconnect while reconnecting",
                 |v| matches!(v.link.status(), Status::Closed { code: 1000, .. }),
             ));
+            refused_connects(&mut actions, refused_url);
             actions.push_back(Action::Finish);
         }
         Mode::Demo => {
@@ -376,4 +410,86 @@ fn script(mode: Mode, messages: &[String]) -> VecDeque<Action> {
         }
     }
     actions
+}
+
+/// A first connect to a URL where nothing listens: the window says it tries again and offers
+/// Cancel, which ends it; connected again, it gives up by itself after its attempts. Each
+/// time the refusal is one line of the log (counting the attempts), and no note or status
+/// line repeats its sentence.
+fn refused_connects(actions: &mut VecDeque<Action>, refused_url: String) {
+    actions.push_back(Action::Click(Target::Url));
+    actions.push_back(wait("the URL field to take the focus", |v| v.url_focused));
+    actions.push_back(Action::SelectAll);
+    actions.push_back(Action::Type(refused_url.clone()));
+    actions.push_back(wait(
+        format!("the URL field to show {refused_url:?}"),
+        move |v| v.url == refused_url,
+    ));
+    let start = Rc::new(Cell::new(0));
+    let first = Rc::clone(&start);
+    actions.push_back(wait("the window to be ready to connect", move |v| {
+        first.set(v.link.log().len());
+        v.link.status().can_connect()
+    }));
+    actions.push_back(Action::Click(Target::Connect));
+    let from = Rc::clone(&start);
+    actions.push_back(wait(
+        "the status to say it tries again (attempt 2), the button to say Cancel, and the \
+         refusal to be one line of the log",
+        move |v| {
+            matches!(
+                v.link.status(),
+                Status::Reconnecting {
+                    attempt: 2..,
+                    lost: false,
+                    ..
+                }
+            ) && v.link.status().stop_label() == "Cancel"
+                && shown_once(v, from.get(), 2..)
+        },
+    ));
+    actions.push_back(Action::Click(Target::Disconnect));
+    actions.push_back(wait(
+        "the status to say closed with code 1000 after Cancel",
+        |v| matches!(v.link.status(), Status::Closed { code: 1000, .. }),
+    ));
+    let second = Rc::clone(&start);
+    actions.push_back(wait("the window to be ready to connect again", move |v| {
+        second.set(v.link.log().len());
+        v.link.status().can_connect()
+    }));
+    actions.push_back(Action::Click(Target::Connect));
+    actions.push_back(wait(
+        "the window to give up (closed, \"could not connect in N tries\"), the refusal one \
+         line of the log",
+        move |v| {
+            let Status::Closed { code, reason } = v.link.status() else {
+                return false;
+            };
+            *code != 1000
+                && reason.starts_with("could not connect in")
+                && shown_once(v, start.get(), 2..)
+        },
+    ));
+}
+
+/// Whether the log from line `from` on holds exactly one error line, counting a number of
+/// attempts in `times`, and no other line of the log, nor the status, repeats its sentence.
+fn shown_once(v: &View<'_>, from: usize, times: std::ops::RangeFrom<u32>) -> bool {
+    let lines = v.link.log().get(from..).unwrap_or_default();
+    let errors: Vec<(&String, u32)> = lines
+        .iter()
+        .filter_map(|entry| match entry {
+            Entry::Error { text, times } => Some((text, *times)),
+            _ => None,
+        })
+        .collect();
+    let [(sentence, count)] = errors[..] else {
+        return false;
+    };
+    let repeated = lines.iter().any(|entry| match entry {
+        Entry::Note(text) | Entry::Sent(text) | Entry::Received(text) => text.contains(sentence),
+        Entry::Error { .. } => false,
+    });
+    times.contains(&count) && !repeated && !v.link.status().to_string().contains(sentence)
 }

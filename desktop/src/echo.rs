@@ -29,6 +29,13 @@ pub fn start() -> std::io::Result<String> {
     Ok(url)
 }
 
+/// A `ws://` URL on 127.0.0.1 where nothing listens (a port that was free a moment ago), so
+/// that connecting there is refused.
+pub fn refused_url() -> std::io::Result<String> {
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    Ok(format!("ws://127.0.0.1:{port}/refused"))
+}
+
 fn echo(mut stream: TcpStream, stalled: &AtomicBool) {
     if stalled.load(Ordering::SeqCst) {
         // Accepted, never answered: held until the client gives up or is closed.

@@ -29,8 +29,14 @@ pub enum Status {
     Connecting,
     /// Messages can be sent.
     Open,
-    /// The connection was lost; a new attempt starts after `delay`.
-    Reconnecting { attempt: u32, delay: Duration },
+    /// A connect failed (`lost: false`: the socket never opened) or the connection was lost;
+    /// attempt `attempt` of at most `of` starts after `delay`.
+    Reconnecting {
+        attempt: u32,
+        of: u32,
+        delay: Duration,
+        lost: bool,
+    },
     /// Disconnect was clicked; the close handshake runs.
     Closing,
     /// The connection is over, with the close code and reason (1006: lost without a Close).
@@ -50,6 +56,15 @@ impl Status {
             Status::Connecting | Status::Open | Status::Reconnecting { .. }
         )
     }
+
+    /// What the button that stops the socket says: before the socket ever opened, stopping
+    /// it cancels the connect.
+    pub fn stop_label(&self) -> &'static str {
+        match self {
+            Status::Connecting | Status::Reconnecting { lost: false, .. } => "Cancel",
+            _ => "Disconnect",
+        }
+    }
 }
 
 impl fmt::Display for Status {
@@ -58,9 +73,19 @@ impl fmt::Display for Status {
             Status::Idle => f.write_str("not connected"),
             Status::Connecting => f.write_str("connecting…"),
             Status::Open => f.write_str("open"),
-            Status::Reconnecting { attempt, delay } => write!(
+            Status::Reconnecting {
+                attempt,
+                of,
+                delay,
+                lost,
+            } => write!(
                 f,
-                "reconnecting (attempt {attempt} in {:.1} s)…",
+                "{} (attempt {attempt} of {of} in {:.1} s)…",
+                if *lost {
+                    "connection lost, reconnecting"
+                } else {
+                    "cannot connect, trying again"
+                },
                 delay.as_secs_f64()
             ),
             Status::Closing => f.write_str("closing…"),
@@ -81,8 +106,25 @@ pub enum Entry {
     Received(String),
     /// A change of state worth a line (opened, closed, reconnecting).
     Note(String),
-    /// An error, as the library's `Error` prints it: a sentence.
-    Error(String),
+    /// An error, as the library's `Error` prints it: a sentence, and how many times in a row
+    /// it happened (each failed attempt of a retrying connect reports it again).
+    Error { text: String, times: u32 },
+}
+
+/// How a socket of this window retries: after a failed first connect or a lost connection,
+/// it tries again after 0.5 s, then 1, 2, 4… s, and gives up when `attempts` retries in a row
+/// failed, so that a wrong URL or a server that is down ends in "closed" with the reason,
+/// instead of retrying for ever; Cancel (or Disconnect) stops it sooner.
+#[derive(Clone, Copy, Debug)]
+pub struct Retry {
+    pub attempts: u32,
+}
+
+impl Default for Retry {
+    /// Five retries: about 15 s before the window gives up.
+    fn default() -> Retry {
+        Retry { attempts: 5 }
+    }
 }
 
 /// Prefix of the socket names this window uses; each Connect takes a fresh one, so that a
@@ -94,21 +136,30 @@ pub struct Link {
     status: Status,
     error: Option<String>,
     log: Vec<Entry>,
+    /// Where in the log the last error is, while a repeat of it would only add to its count
+    /// (until the socket opens or another line comes between).
+    repeatable_error: Option<usize>,
     /// The current socket's events (and name), once Connect was clicked.
     events: Option<SocketEvents>,
+    /// Whether the current socket has been open (a retry is then a reconnect).
+    opened: bool,
+    retry: Retry,
     connects: u64,
 }
 
 impl Link {
     /// A link with nothing connected. `wake` is called (never on the UI thread) whenever
     /// socket events wait to be taken: it should schedule a frame, and be quick.
-    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Link {
+    pub fn new(wake: impl Fn() + Send + Sync + 'static, retry: Retry) -> Link {
         set_wake_hook(wake);
         Link {
             status: Status::Idle,
             error: None,
             log: Vec::new(),
+            repeatable_error: None,
             events: None,
+            opened: false,
+            retry,
             connects: 0,
         }
     }
@@ -135,13 +186,19 @@ impl Link {
         self.release_name();
         self.connects += 1;
         let name = format!("{NAME_PREFIX}{}", self.connects);
-        // Reconnect after an unexpected loss, so the status line can say "reconnecting".
-        let options = ConnectOptions::new().reconnect(Reconnect::new());
+        // Retry a failed connect or a lost connection a few times, then give up.
+        let options = ConnectOptions::new().reconnect(
+            Reconnect::new()
+                .min_delay(Duration::from_millis(500))
+                .max_attempts(Some(self.retry.attempts)),
+        );
         self.error = None;
+        self.repeatable_error = None;
+        self.opened = false;
         match websocket_client_connect_polled(&name, url, &options) {
             Ok(events) => {
                 self.status = Status::Connecting;
-                self.log.push(Entry::Note(format!("connecting to {url}")));
+                self.push(Entry::Note(format!("connecting to {url}")));
                 self.events = Some(events);
             }
             Err(error) => self.fail(error.to_string()),
@@ -156,7 +213,7 @@ impl Link {
         match socket_write(events.name(), text) {
             Ok(()) => {
                 self.error = None;
-                self.log.push(Entry::Sent(text.to_owned()));
+                self.push(Entry::Sent(text.to_owned()));
                 true
             }
             Err(error) => {
@@ -194,13 +251,14 @@ impl Link {
         match event {
             Event::Open { protocol } => {
                 self.status = Status::Open;
-                self.log.push(Entry::Note(match protocol {
+                self.opened = true;
+                self.push(Entry::Note(match protocol {
                     Some(protocol) => format!("open (subprotocol {protocol})"),
                     None => "open".to_owned(),
                 }));
             }
-            Event::Message(Message::Text(text)) => self.log.push(Entry::Received(text)),
-            Event::Message(Message::Binary(bytes)) => self.log.push(Entry::Received(format!(
+            Event::Message(Message::Text(text)) => self.push(Entry::Received(text)),
+            Event::Message(Message::Binary(bytes)) => self.push(Entry::Received(format!(
                 "({} bytes of binary)",
                 bytes.len()
             ))),
@@ -211,29 +269,88 @@ impl Link {
                 ended: true,
                 ..
             } => {
+                let reason = if self.repeats_error(&reason) {
+                    // The error is in the log already; say how the retries ended instead.
+                    match self.status {
+                        Status::Reconnecting { of, lost: true, .. } => {
+                            format!("gave up after {of} attempts to reconnect")
+                        }
+                        Status::Reconnecting {
+                            of, lost: false, ..
+                        } => {
+                            format!("could not connect in {} tries", of + 1)
+                        }
+                        _ => "see the error above".to_owned(),
+                    }
+                } else {
+                    reason
+                };
                 self.status = Status::Closed { code, reason };
-                self.log.push(Entry::Note(self.status.to_string()));
+                self.push(Entry::Note(self.status.to_string()));
             }
-            // A lost connection or a failed attempt: a reconnect follows (Reconnecting says
-            // when), so the status stays what it is.
+            // A lost connection or a failed attempt: a retry follows (Reconnecting says when).
+            // After an error the log shows already, it adds nothing.
             Event::Close { code, reason, .. } => {
-                let closed = Status::Closed { code, reason };
-                self.log
-                    .push(Entry::Note(format!("{closed}; will reconnect")));
+                if !self.repeats_error(&reason) {
+                    let closed = Status::Closed { code, reason };
+                    self.push(Entry::Note(format!("{closed}; will reconnect")));
+                }
             }
             Event::Error(error) => self.fail(error.to_string()),
             Event::Reconnecting { attempt, delay } => {
-                self.status = Status::Reconnecting { attempt, delay };
-                self.log.push(Entry::Note(self.status.to_string()));
+                self.status = Status::Reconnecting {
+                    attempt,
+                    of: self.retry.attempts,
+                    delay,
+                    lost: self.opened,
+                };
+                // The status line counts the attempts; the log notes only the first.
+                if attempt == 1 {
+                    self.push(Entry::Note(self.status.to_string()));
+                }
             }
             // Event is non-exhaustive: a kind this window does not know yet gets a line.
-            other => self.log.push(Entry::Note(format!("{other:?}"))),
+            other => self.push(Entry::Note(format!("{other:?}"))),
         }
     }
 
+    /// Shows an error once: the same sentence again, with only retry notes between, adds to
+    /// the count of the line that shows it.
     fn fail(&mut self, sentence: String) {
-        self.log.push(Entry::Error(sentence.clone()));
+        let repeat = self
+            .repeatable_error
+            .and_then(|at| match &mut self.log[at] {
+                Entry::Error { text, times } if *text == sentence => Some(times),
+                _ => None,
+            });
+        match repeat {
+            Some(times) => *times += 1,
+            None => {
+                self.log.push(Entry::Error {
+                    text: sentence.clone(),
+                    times: 1,
+                });
+                self.repeatable_error = Some(self.log.len() - 1);
+            }
+        }
         self.error = Some(sentence);
+    }
+
+    /// Whether a close reason only repeats the error the log shows last (the library closes a
+    /// failed connection with the error's sentence as its reason).
+    fn repeats_error(&self, reason: &str) -> bool {
+        self.repeatable_error.is_some() && self.error.as_deref() == Some(reason)
+    }
+
+    /// Adds a line to the log. A retry note keeps the last error repeatable; anything else
+    /// starts afresh.
+    fn push(&mut self, entry: Entry) {
+        let retry_note =
+            matches!(self.status, Status::Reconnecting { .. }) && matches!(entry, Entry::Note(_));
+        if !retry_note {
+            self.repeatable_error = None;
+        }
+        self.log.push(entry);
     }
 
     /// Frees the name of a finished connection (its socket exists until closed).
