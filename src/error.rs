@@ -251,6 +251,12 @@ impl Detail {
     fn cause(&self) -> Option<&(dyn StdError + 'static)> {
         self.cause.as_deref().map(|cause| cause as _)
     }
+
+    /// The same detail with `prefix` in front of its text.
+    pub(crate) fn prefixed(mut self: Box<Self>, prefix: &str) -> Box<Self> {
+        self.text = format!("{prefix}{}", self.text).into_boxed_str();
+        self
+    }
 }
 
 /// Builds the boxed value of a variant from our words alone.

@@ -118,6 +118,23 @@ fn an_empty_host_is_invalid_and_takes_no_name() {
 }
 
 #[test]
+fn a_proxy_host_that_does_not_resolve_is_named_as_the_proxys() {
+    let name = unique_name("proxy-dns");
+    let options = ConnectOptions::new().proxy("http://no-such-proxy.invalid:3128");
+    let result = websocket_client_connect_with(&name, "ws://127.0.0.1:9/", &options);
+    match result {
+        Err(error @ Error::Dns(_)) => assert!(
+            error
+                .to_string()
+                .starts_with("could not resolve the proxy's host no-such-proxy.invalid"),
+            "{error}"
+        ),
+        other => panic!("expected a DNS error, got {other:?}"),
+    }
+    assert!(!socket_exist(&name));
+}
+
+#[test]
 fn a_host_that_does_not_resolve_is_a_dns_error() {
     // RFC 2606 reserves .invalid: it never resolves.
     let name = unique_name("dns");

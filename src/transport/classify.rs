@@ -58,6 +58,14 @@ pub(crate) fn dns(host: &str, error: io::Error) -> Error {
     Error::Dns(detail_with(format!("{host}: {error}"), error))
 }
 
+/// A failure to resolve the proxy's host says so: "could not resolve the proxy's host …".
+pub(crate) fn proxy_host(error: Error) -> Error {
+    match error {
+        Error::Dns(detail) => Error::Dns(detail.prefixed("the proxy's host ")),
+        other => other,
+    }
+}
+
 /// The resolver answered, but with no address.
 pub(crate) fn no_address(host: &str) -> Error {
     Error::Dns(detail(format!("{host}: no address found")))

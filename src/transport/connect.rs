@@ -138,7 +138,8 @@ fn connect_once(
                 proxy.host,
                 proxy.port
             );
-            let addresses = dns::resolve(&proxy.host, proxy.port, deadline)?;
+            let addresses =
+                dns::resolve(&proxy.host, proxy.port, deadline).map_err(classify::proxy_host)?;
             let peer = Peer::Proxy(&proxy.host, proxy.port);
             cut()?;
             let tcp = connect_tcp(&addresses, peer, deadline, label)?;
