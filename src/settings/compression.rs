@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 /// 16 KiB buffer from the handshake, about 62 KiB more from the first compressed message it
 /// receives (the inflater and an output buffer), and about 370 KiB more from the first
 /// message it compresses (the deflater, window 15; about 250 KiB with a window of 9): up to
-/// about 450 KiB per socket, against the 16 KiB read buffer of an uncompressed one. See
+/// about 450 KiB per socket, against the 4 KiB read buffer of an uncompressed one. See
 /// `docs/performance.md` for the measurements.
 ///
 /// The limit of [`ConnectOptions::max_message_size`](crate::ConnectOptions::max_message_size)

@@ -121,7 +121,7 @@ const RESERVED_HEADERS: [&str; 10] = [
 ];
 
 /// Small, so that an idle socket costs little memory: the buffer is filled on the first read.
-const DEFAULT_READ_BUFFER: usize = 16 * 1024;
+const DEFAULT_READ_BUFFER: usize = 4 * 1024;
 
 /// The largest message, frame or write buffer any option allows, and what `None` means for
 /// them: the engine sets aside a frame's announced length before reading it, so an unbounded
@@ -328,7 +328,7 @@ impl ConnectOptions {
     /// whatever this size (that second buffer is given back when the socket drains), so a
     /// small read buffer costs little throughput. At most 64 MiB.
     ///
-    /// Defaults to 16 KiB.
+    /// Defaults to 4 KiB.
     pub fn read_buffer_size(mut self, size: usize) -> Self {
         self.read_buffer_size = size;
         self

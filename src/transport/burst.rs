@@ -1,8 +1,8 @@
 //! Reading a busy socket in large gulps, while an idle one holds no buffer.
 //!
-//! The protocol engine reads at most its read buffer at a time (16 KiB by default, kept small
-//! so that ten thousand idle sockets stay cheap). A fast sender then costs one system call per
-//! 16 KiB, many more than with tungstenite's own default of 128 KiB (docs/performance.md
+//! The protocol engine reads at most its read buffer at a time (4 KiB by default, kept small
+//! so that ten thousand idle sockets stay cheap). A fast sender would then cost one system call
+//! per 4 KiB, many more than with tungstenite's own default of 128 KiB (docs/performance.md
 //! has what that cost). So when a read fills the engine's buffer (more is
 //! waiting), the following reads take up to [`BURST`] bytes at once into a buffer of ours and
 //! serve the engine from it; the buffer is given back when a read finds the socket drained
