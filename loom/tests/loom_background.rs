@@ -1,4 +1,4 @@
-//! A loom model of the background thread's job list (src/background.rs): queued writes
+//! A loom model of the background thread's job list (src/worker/background.rs): queued writes
 //! (`flush`), close deadlines (`cut_close_at`), owed calls (`call_soon`), the generation count
 //! every request bumps, and the pass that copies the lists, looks at the connections with the
 //! job lock released, then forgets what it found finished.

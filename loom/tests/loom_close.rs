@@ -1,8 +1,8 @@
 //! A loom model of a close against the worker: `socket_close` sends our Close and returns,
 //! the worker waits for the peer's answer, and the background thread cuts the connection at
-//! the close timeout (src/close.rs, src/worker.rs, src/background.rs). The worker posts one
-//! final Close, whose code says whether the peer answered (1000) or the close was cut
-//! (1006): an answer that came just before the deadline is an answer, even if the timer
+//! the close timeout (src/blocking/close.rs, src/worker/worker_thread.rs,
+//! src/worker/background.rs). The worker posts one final Close, whose code says whether the
+//! peer answered (1000) or the close was cut (1006): an answer that came just before the deadline is an answer, even if the timer
 //! fired too.
 //!
 //! An extracted model, not the code itself (parking_lot and real sockets are invisible to

@@ -1,6 +1,6 @@
 //! A loom model of the hand-over of events from a worker to the application: the backlog
-//! with its event and byte limits (src/backlog.rs), the dispatch queue's "wake when it was
-//! empty" (src/dispatch.rs `post`) and the wake-up a dispatcher owes as it returns
+//! with its event and byte limits (src/worker/backlog.rs), the dispatch queue's "wake when it was
+//! empty" (src/worker/dispatch.rs `post`) and the wake-up a dispatcher owes as it returns
 //! (`Dispatcher::drop`), and `Backlog::close` ending every wait.
 //!
 //! An extracted model, not the code itself: the library's locks are parking_lot's and its
@@ -23,7 +23,7 @@ fn mutant(name: &str) -> bool {
     std::env::var("LOOM_MUTANT").is_ok_and(|mutant| mutant == name)
 }
 
-/// src/backlog.rs `Backlog`, with one event at a time.
+/// src/worker/backlog.rs `Backlog`, with one event at a time.
 struct Backlog {
     count: Mutex<(usize, usize)>,
     changed: Condvar,
@@ -76,7 +76,7 @@ impl Backlog {
     }
 }
 
-/// src/dispatch.rs: the queue, its pending count, and the host loop's wake-ups (the wake
+/// src/worker/dispatch.rs: the queue, its pending count, and the host loop's wake-ups (the wake
 /// hook of a loop that dispatches only when woken).
 struct Dispatch {
     pending: AtomicUsize,
