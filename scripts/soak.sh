@@ -8,7 +8,7 @@ export SOAK_SECONDS=${1:-${SOAK_SECONDS:-110}}
 started=$SECONDS
 timeout 600 cargo test --test soak --no-run
 # The timeout: the soak's own bound, the closing, and a margin: past it, something hangs.
-# Two malloc arenas: what memory the sockets freed goes back to the system, so that the
-# figure after the soak measures what stayed allocated, not what glibc keeps per thread.
+# Two malloc arenas keep the RSS figures it prints from swinging with glibc's per-thread
+# arenas; what it asserts is the heap in use, counted by its own allocator.
 MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} timeout $((SOAK_SECONDS + 180)) cargo test --test soak -- --ignored --nocapture
 echo "soak: done in $((SECONDS - started)) s (build included)"
