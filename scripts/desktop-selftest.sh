@@ -4,8 +4,12 @@
 # button, waits until each echo from its own loopback server is in the log, clicks Disconnect
 # and checks that the status says closed with code 1000; then connects again, has the server
 # drop the connection and stall the next attempts, clicks Disconnect while the window says
-# "reconnecting" and checks that it ends "closed with code 1000" too. Exits with the
-# self-test's status.
+# "reconnecting" and checks that it ends "closed with code 1000" too; then types a URL where
+# nothing listens into the URL field, clicks Connect, clicks Cancel while the window says it
+# tries again, connects once more and lets it give up, checking each time that the refusal is
+# one line of the log; every character the window drew must be in its fonts. The app runs
+# with RUST_LOG=named_websocket=debug, and the library's log lines must reach its standard
+# error. Exits with the self-test's status.
 #
 #   bash scripts/desktop-selftest.sh [N]          # N messages, default 20
 #

@@ -57,6 +57,8 @@ fuzz_target() {
 # each still gets its full time.
 failed=0
 pids=()
+# An aborted run (CI's timeout, Ctrl-C) takes its fuzzers with it.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 for target in "${TARGETS[@]}"; do
   fuzz_target "$target" &
   pids+=($!)

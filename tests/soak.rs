@@ -9,7 +9,8 @@
 //! Error when it was lost, and a Reconnecting follows every Close but the last; each
 //! asynchronous socket ends with exactly one final Close and nothing after it; once
 //! everything is closed, threads and descriptors return to where they started, and so do the
-//! bytes allocated (within 1 MiB; RSS is printed, not asserted: glibc keeps what was freed).
+//! bytes allocated (within 1 MiB after a first round, and a second adds at most 256 KiB; RSS
+//! is printed, not asserted: glibc keeps what was freed).
 //!
 //! Ignored by `cargo test`; `scripts/soak.sh` runs it. Settings, from the environment:
 //! `SOAK_SECONDS` (default 110), `SOAK_SOCKETS` (default 200, half of them blocking),
@@ -46,6 +47,8 @@ fn heap_in_use() -> usize {
 /// What may stay allocated once everything closed: the registry's table, the background
 /// thread's job lists and the like keep the capacity they grew to.
 const HEAP_SLACK: usize = 1 << 20;
+/// What a second round may add to what the first left: none of it is one-time any more.
+const LEAK_SLACK: usize = 256 << 10;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -627,13 +630,14 @@ fn drive(
         .into_iter()
         .zip(states.into_iter().zip(after))
         .map(|(mut socket, (state, after))| {
-            let mut verdict = socket.lifecycle.problems.join("; ");
+            let mut problems = std::mem::take(&mut socket.lifecycle.problems);
             if !ends_with_one_final_close(&after) {
-                verdict.push_str(&format!(
+                problems.push(format!(
                     "not one final Close at the end; after socket_close: {after:?} \
                      (closed while {state:?})"
                 ));
             }
+            let mut verdict = problems.join("; ");
             if !verdict.is_empty() {
                 verdict = format!("{}: {verdict}", socket.name);
             }
@@ -662,7 +666,9 @@ fn chaos_soak() {
     let baseline = threads_and_descriptors();
     let rss_start = resident_bytes();
     let heap_start = heap_in_use();
-    // Two rounds: a leak grows from one to the next; what the allocator keeps does not count.
+    // Two rounds. The first may leave the library's one-time allocations (the dispatch queue,
+    // the registry's table and the like), within HEAP_SLACK; a leak grows again in the second,
+    // which must end within LEAK_SLACK of where the first ended.
     let after_first = round(seconds / 2, sockets, seed, baseline);
     let after_second = round(seconds / 2, sockets, seed.wrapping_add(1), baseline);
     let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / 1048576.0);
@@ -676,14 +682,18 @@ fn chaos_soak() {
         after_first.1.map_or("-".into(), mib),
         after_second.1.map_or("-".into(), mib),
     );
-    for (round, (heap, _)) in [(1, after_first), (2, after_second)] {
-        assert!(
-            heap <= heap_start + HEAP_SLACK,
-            "after round {round}, {} KiB are still allocated, from {} KiB at the start; seed {seed}",
-            heap / 1024,
-            heap_start / 1024
-        );
-    }
+    assert!(
+        after_first.0 <= heap_start + HEAP_SLACK,
+        "after the first round, {} KiB are still allocated, from {} KiB at the start; seed {seed}",
+        after_first.0 / 1024,
+        heap_start / 1024
+    );
+    assert!(
+        after_second.0 <= after_first.0 + LEAK_SLACK,
+        "the second round left {} KiB allocated, the first {} KiB: a leak; seed {seed}",
+        after_second.0 / 1024,
+        after_first.0 / 1024
+    );
 }
 
 /// One round: sockets talk through the relay for `seconds`, then close; returns the bytes

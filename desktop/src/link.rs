@@ -198,7 +198,10 @@ impl Link {
         match websocket_client_connect_polled(&name, url, &options) {
             Ok(events) => {
                 self.status = Status::Connecting;
-                self.push(Entry::Note(format!("connecting to {url}")));
+                self.push(Entry::Note(format!(
+                    "connecting to {}",
+                    without_user_info(url)
+                )));
                 self.events = Some(events);
             }
             Err(error) => self.fail(error.to_string()),
@@ -250,7 +253,10 @@ impl Link {
     fn apply(&mut self, event: Event) {
         match event {
             Event::Open { protocol } => {
-                self.status = Status::Open;
+                // Once Disconnect was clicked, only the final Close changes the status.
+                if self.status != Status::Closing {
+                    self.status = Status::Open;
+                }
                 self.opened = true;
                 self.push(Entry::Note(match protocol {
                     Some(protocol) => format!("open (subprotocol {protocol})"),
@@ -272,14 +278,16 @@ impl Link {
                 let reason = if self.repeats_error(&reason) {
                     // The error is in the log already; say how the retries ended instead.
                     match self.status {
-                        Status::Reconnecting { of, lost: true, .. } => {
-                            format!("gave up after {of} attempts to reconnect")
-                        }
                         Status::Reconnecting {
-                            of, lost: false, ..
-                        } => {
-                            format!("could not connect in {} tries", of + 1)
-                        }
+                            attempt,
+                            lost: true,
+                            ..
+                        } => format!("gave up after {attempt} attempts to reconnect"),
+                        Status::Reconnecting {
+                            attempt,
+                            lost: false,
+                            ..
+                        } => format!("could not connect in {} tries", attempt + 1),
                         _ => "see the error above".to_owned(),
                     }
                 } else {
@@ -298,7 +306,7 @@ impl Link {
             }
             Event::Error(error) => self.fail(error.to_string()),
             Event::Reconnecting { attempt, delay } => {
-                self.status = Status::Reconnecting {
+                let retrying = Status::Reconnecting {
                     attempt,
                     of: self.retry.attempts,
                     delay,
@@ -306,7 +314,10 @@ impl Link {
                 };
                 // The status line counts the attempts; the log notes only the first.
                 if attempt == 1 {
-                    self.push(Entry::Note(self.status.to_string()));
+                    self.log.push(Entry::Note(retrying.to_string()));
+                }
+                if self.status != Status::Closing {
+                    self.status = retrying;
                 }
             }
             // Event is non-exhaustive: a kind this window does not know yet gets a line.
@@ -342,14 +353,10 @@ impl Link {
         self.repeatable_error.is_some() && self.error.as_deref() == Some(reason)
     }
 
-    /// Adds a line to the log. A retry note keeps the last error repeatable; anything else
-    /// starts afresh.
+    /// Adds a line to the log; a repeat of the last error then gets a line of its own. (The
+    /// note of a first retry goes straight into the log: the error it follows may repeat.)
     fn push(&mut self, entry: Entry) {
-        let retry_note =
-            matches!(self.status, Status::Reconnecting { .. }) && matches!(entry, Entry::Note(_));
-        if !retry_note {
-            self.repeatable_error = None;
-        }
+        self.repeatable_error = None;
         self.log.push(entry);
     }
 
@@ -360,5 +367,33 @@ impl Link {
                 let _ = socket_close(events.name());
             }
         }
+    }
+}
+
+/// `url` without the `user:password@` of its authority, if it has one: the log is on screen.
+fn without_user_info(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_user_info;
+
+    #[test]
+    fn user_info_is_left_out_of_the_logged_url() {
+        assert_eq!(
+            without_user_info("wss://al:s3cret@host:8443/chat?x=1"),
+            "wss://host:8443/chat?x=1"
+        );
+        assert_eq!(without_user_info("ws://host/a@b"), "ws://host/a@b");
+        assert_eq!(without_user_info("ws://host"), "ws://host");
+        assert_eq!(without_user_info("not a url"), "not a url");
     }
 }

@@ -30,7 +30,7 @@ use std::time::Duration;
 use eframe::egui;
 
 use crate::app::DesktopApp;
-use crate::driver::{Driver, Mode, Outcome};
+use crate::driver::{Driver, Mode, Outcome, SELF_TEST_RETRIES};
 use crate::link::Retry;
 
 const USAGE: &str =
@@ -77,7 +77,8 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, String> {
         (Some(messages), false) => Some(Mode::SelfTest {
             messages,
             deadline,
-            refused_url: echo::refused_url().map_err(|e| format!("no free port: {e}"))?,
+            // Chosen once the echo server has its port (main), so that it cannot be that one.
+            refused_url: String::new(),
         }),
         (None, true) => Some(Mode::Demo),
         (None, false) => None,
@@ -108,17 +109,27 @@ fn main() -> ExitCode {
         },
     };
 
-    let self_test = matches!(args.mode, Some(Mode::SelfTest { .. }));
+    let mut mode = args.mode;
+    if let Some(Mode::SelfTest { refused_url, .. }) = &mut mode {
+        match echo::refused_url() {
+            Ok(url) => *refused_url = url,
+            Err(error) => {
+                eprintln!("cannot find a free port for the refused connect: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let self_test = matches!(mode, Some(Mode::SelfTest { .. }));
     // The self-test gives up sooner (4 tries, about 3.5 s) than a user's window (6, about 15 s).
     let retry = if self_test {
-        Retry { attempts: 3 }
+        Retry {
+            attempts: SELF_TEST_RETRIES,
+        }
     } else {
         Retry::default()
     };
     let outcome: Outcome = Arc::new(Mutex::new(None));
-    let driver = args
-        .mode
-        .map(|mode| Driver::new(mode, Arc::clone(&outcome)));
+    let driver = mode.map(|mode| Driver::new(mode, Arc::clone(&outcome)));
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(TITLE)
