@@ -72,8 +72,12 @@ fn password_in(text: &str) -> Option<String> {
     let authority = after_scheme.split(['/', '\\', '?', '#']).next()?;
     let (userinfo, host) = authority.rsplit_once('@')?;
     let (_, password) = userinfo.split_once(':')?;
+    // Errors quote the text escaped (`{:?}`), and an escape can spell the password out of
+    // other characters: a NUL before "I0I" prints as `\0I0I`. Such a password tells nothing.
+    let rest = text.replacen(password, "", 1);
     (password.len() >= 4
         && !host.contains(password)
-        && !text.replacen(password, "", 1).contains(password))
+        && !rest.contains(password)
+        && !format!("{rest:?}").contains(password))
     .then(|| password.to_owned())
 }
