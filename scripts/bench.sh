@@ -164,6 +164,25 @@ run_rounds() {
   done
 }
 
+# run_workloads PIN LABEL SPEC...: each workload's rounds, run again (up to three times) while
+# they differ by more than 25 %, then added to the results.
+run_workloads() {
+  local pin=$1 label=$2 spec workload path n size attempt rounds="$OUT/rounds.tsv"
+  shift 2
+  for spec in "$@"; do
+    read -r workload path n size <<<"$spec"
+    for attempt in 1 2 3; do
+      run_rounds "$pin" "$workload" "$path" "$n" "$size" "$rounds"
+      if [ "$QUICK" = 1 ] || python3 scripts/bench_report.py spread "$rounds"; then
+        break
+      fi
+      echo "bench.sh: $pin $workload$label: rounds disturbed (attempt $attempt), running them again" >&2
+    done
+    cat "$rounds" >>"$RESULTS"
+    cut -f3 "$rounds" >&2
+  done
+}
+
 for pin in $PINS; do
   if [ "$pin" != unpinned ] && { [ "$NCPU" -lt 2 ] || ! command -v taskset >/dev/null; }; then
     echo "bench.sh: skipping pinning '$pin': needs taskset and 2 CPUs" >&2
@@ -172,38 +191,14 @@ for pin in $PINS; do
   step "pinning: $pin"
   # shellcheck disable=SC2046
   start_server $(server_pin "$pin")
-  for spec in "${WORKLOADS[@]}"; do
-    read -r workload path n size <<<"$spec"
-    rounds="$OUT/rounds.tsv"
-    for attempt in 1 2 3; do
-      run_rounds "$pin" "$workload" "$path" "$n" "$size" "$rounds"
-      if [ "$QUICK" = 1 ] || python3 scripts/bench_report.py spread "$rounds"; then
-        break
-      fi
-      echo "bench.sh: $pin $workload: rounds disturbed (attempt $attempt), running them again" >&2
-    done
-    cat "$rounds" >>"$RESULTS"
-    cut -f3 "$rounds" >&2
-  done
+  run_workloads "$pin" "" "${WORKLOADS[@]}"
   stop_server
   SERVER_ARGS=(--tls "$OUT/bench-cert.pem")
   # shellcheck disable=SC2046
   start_server $(server_pin "$pin")
   SERVER_ARGS=()
   export BENCH_ROOT_CERT="$OUT/bench-cert.pem"
-  for spec in "${TLS_WORKLOADS[@]}"; do
-    read -r workload path n size <<<"$spec"
-    rounds="$OUT/rounds.tsv"
-    for attempt in 1 2 3; do
-      run_rounds "$pin" "$workload" "$path" "$n" "$size" "$rounds"
-      if [ "$QUICK" = 1 ] || python3 scripts/bench_report.py spread "$rounds"; then
-        break
-      fi
-      echo "bench.sh: $pin $workload wss: rounds disturbed (attempt $attempt), running them again" >&2
-    done
-    cat "$rounds" >>"$RESULTS"
-    cut -f3 "$rounds" >&2
-  done
+  run_workloads "$pin" " wss" "${TLS_WORKLOADS[@]}"
   stop_server
 done
 

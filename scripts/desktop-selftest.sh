@@ -30,20 +30,9 @@ cargo build --locked --manifest-path desktop/Cargo.toml
 echo "desktop-selftest: build took $((SECONDS - started)) s"
 app="${CARGO_TARGET_DIR:-desktop/target}/debug/named-websocket-desktop"
 
-tmp="$(mktemp -d)"
-xvfb_pid=""
-cleanup() {
-  if [ -n "$xvfb_pid" ]; then
-    kill "$xvfb_pid" 2>/dev/null || true
-    wait "$xvfb_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 # shellcheck source=scripts/xvfb.sh
 source scripts/xvfb.sh
-start_xvfb desktop-selftest "$tmp"
+xvfb_session desktop-selftest
 echo "desktop-selftest: Xvfb on $DISPLAY; $messages messages, deadline ${deadline} s"
 
 started=$SECONDS

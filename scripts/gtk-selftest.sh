@@ -56,23 +56,9 @@ timeout "$build_guard" cargo clippy --locked --manifest-path "$manifest" --all-t
 echo "gtk-selftest: fmt and clippy took $((SECONDS - started)) s"
 app="${CARGO_TARGET_DIR:-gtk-example/target}/debug/named-websocket-gtk"
 
-tmp="$(mktemp -d)"
-xvfb_pid=""
-app_pid=""
-cleanup() {
-  for pid in "$app_pid" "$xvfb_pid"; do
-    if [ -n "$pid" ]; then
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 # shellcheck source=scripts/xvfb.sh
 source scripts/xvfb.sh
-start_xvfb gtk-selftest "$tmp"
+xvfb_session gtk-selftest
 # X11 only (no Wayland compositor here), and no accessibility bus to look for.
 export GDK_BACKEND=x11 NO_AT_BRIDGE=1 GTK_A11Y=none
 echo "gtk-selftest: Xvfb on $DISPLAY; $messages messages, deadline ${deadline} s"
@@ -91,23 +77,6 @@ for how in click --connect; do
 done
 
 if [ -n "$screenshot" ]; then
-  "$app" --demo >"$tmp/app.log" 2>&1 &
-  app_pid=$!
-  # The app prints "demo: ready" once the demo is through and the window has drawn it.
-  for _ in $(seq 600); do
-    grep -q '^demo: ready' "$tmp/app.log" && break
-    kill -0 "$app_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if ! grep -q '^demo: ready' "$tmp/app.log"; then
-    echo "gtk-selftest: the demo did not get ready" >&2
-    cat "$tmp/app.log" >&2
-    exit 1
-  fi
-  window="$(xwininfo -name "named-websocket GTK 4" | awk '/Window id:/ { print $4 }')"
-  mkdir -p "$(dirname "$screenshot")"
-  # The window alone, without metadata that would change the file at every run.
-  import -window "$window" -strip "$screenshot"
-  identify "$screenshot"
+  photograph_demo gtk-selftest "named-websocket GTK 4" "$screenshot" "$app"
 fi
 echo "gtk-selftest: passed in $((SECONDS - begun)) s"
