@@ -95,9 +95,9 @@
 //! Three ways to run the callbacks, all on the calling thread: [`dispatch_pending`] runs what
 //! is queued and returns; [`dispatch_timeout`] first waits up to a timeout; [`dispatch_until`]
 //! loops until a condition holds or no asynchronous socket is left. A GUI program installs
-//! [`set_wake_hook`]: worker threads call it when the queue goes from empty to not empty, and
-//! the hook asks the GUI loop to call [`dispatch_pending`]. `cargo run --example async_echo`
-//! runs the WLanguage sample.
+//! [`set_wake_hook`]: the library's threads call it when the queue goes from empty to not
+//! empty, and the hook asks the GUI loop to call [`dispatch_pending`].
+//! `cargo run --example async_echo` runs the WLanguage sample.
 //!
 //! For each connection, [`Event::Open`] comes first, then the messages in arrival order, and
 //! exactly one [`Event::Close`] ends it, after an [`Event::Error`] when the cause was abnormal

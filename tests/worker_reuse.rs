@@ -1,21 +1,27 @@
 //! Asynchronous sockets opened one after another run on the threads of sockets that ended,
-//! rather than each on a new thread. Alone in its test binary: the access policy, which runs on
-//! the thread that connects, is the process's.
+//! rather than each on a new thread, and connect on threads of their own. Alone in their test
+//! binary: the access policy, which runs on the thread that connects, and the wake hook are
+//! the process's; the tests take turns.
 
 mod common;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::{self, ThreadId};
+use std::time::Duration;
 
 use common::*;
 use named_websocket::*;
 
 const CYCLES: usize = 40;
 
+/// The access policy and the wake hook are the process's: one test at a time.
+static TURN: Mutex<()> = Mutex::new(());
+
 #[test]
 fn sockets_opened_one_after_another_reuse_the_threads_of_ended_ones() {
+    let _turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let connecting_threads: Arc<Mutex<HashSet<ThreadId>>> = Arc::default();
     let seen = Arc::clone(&connecting_threads);
     set_access_policy(move |_request| {
@@ -51,4 +57,136 @@ fn sockets_opened_one_after_another_reuse_the_threads_of_ended_ones() {
         threads <= CYCLES / 2,
         "{threads} threads for {CYCLES} sockets opened one after another"
     );
+}
+
+/// The threads some code ran on, with their names.
+type Threads = Arc<Mutex<Vec<(ThreadId, Option<String>)>>>;
+
+fn note_current_thread(threads: &Threads) {
+    let current = thread::current();
+    let name = current.name().map(str::to_owned);
+    threads.lock().unwrap().push((current.id(), name));
+}
+
+/// A worker's thread stays for as long as its socket lives, and every page of stack it once
+/// touched stays with it: the connect and its handshake, which go deepest, run on a connecting
+/// thread instead, for the first connect and for every reconnect.
+#[test]
+fn connects_and_reconnects_run_on_connecting_threads_not_on_the_sockets_worker() {
+    let _turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let policy_threads = Threads::default();
+    let seen = Arc::clone(&policy_threads);
+    set_access_policy(move |_request| {
+        note_current_thread(&seen);
+        Ok(())
+    });
+    // The wake hook runs on the thread that posts an event to an empty queue: a message's is
+    // the worker's.
+    let wake_threads = Threads::default();
+    let woken = Arc::clone(&wake_threads);
+    set_wake_hook(move || note_current_thread(&woken));
+    let first = AtomicBool::new(true);
+    let server = ws_server(2, move |mut ws| {
+        if first.swap(false, Ordering::SeqCst) {
+            // Lost without a Close frame: the socket reconnects.
+            ws.send(tungstenite::Message::text("first life")).unwrap();
+        } else {
+            ws.send(tungstenite::Message::text("second life")).unwrap();
+            echo(ws);
+        }
+    });
+    let name = unique_name("connecting-thread");
+    let reconnect = Reconnect::new()
+        .min_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(50))
+        .jitter(0.0);
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    let got = Arc::clone(&messages);
+    websocket_client_connect_async_with(
+        &name,
+        move |name, event| {
+            if let Event::Message(message) = event {
+                let text = message.as_text().unwrap_or_default().to_owned();
+                if text == "second life" {
+                    socket_close(name).unwrap();
+                }
+                got.lock().unwrap().push(text);
+            }
+        },
+        &server.ws_url("/"),
+        &ConnectOptions::new().reconnect(reconnect),
+    )
+    .unwrap();
+    dispatch_until_all_closed().unwrap();
+    clear_access_policy();
+    clear_wake_hook();
+    server.join();
+    assert_eq!(*messages.lock().unwrap(), ["first life", "second life"]);
+
+    let connecting = policy_threads.lock().unwrap().clone();
+    assert_eq!(
+        connecting.len(),
+        2,
+        "one connect and one reconnect: {connecting:?}"
+    );
+    for (_, thread_name) in &connecting {
+        assert_eq!(thread_name.as_deref(), Some("named-websocket-connect"));
+    }
+    let workers: Vec<ThreadId> = wake_threads
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, thread_name)| thread_name.as_deref() == Some("named-websocket"))
+        .map(|(id, _)| *id)
+        .collect();
+    assert!(!workers.is_empty(), "no wake-up came from a worker");
+    for (id, _) in &connecting {
+        assert!(!workers.contains(id), "a worker's thread connected");
+    }
+}
+
+/// The access policy may close the socket it is asked about, also when it runs for a blocking
+/// socket's reconnect on a connecting thread while the socket's worker waits for that connect:
+/// `socket_close` then must not wait for the worker, which waits for the policy.
+#[test]
+fn socket_close_from_the_access_policy_during_a_reconnect_returns() {
+    let _turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let first = AtomicBool::new(true);
+    let server = ws_server(1, move |mut ws| {
+        assert!(first.swap(false, Ordering::SeqCst));
+        // Lost without a Close frame: the socket reconnects.
+        ws.send(tungstenite::Message::text("first life")).unwrap();
+    });
+    let name = unique_name("close-from-policy");
+    let (closed, close_returned) = mpsc::channel();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&asked);
+    let own_name = name.clone();
+    set_access_policy(move |_request| {
+        if count.fetch_add(1, Ordering::SeqCst) == 1 {
+            // The reconnect: close the socket from here.
+            let _ = closed.send(socket_close(&own_name));
+        }
+        Ok(())
+    });
+    let reconnect = Reconnect::new()
+        .min_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(50))
+        .jitter(0.0);
+    websocket_client_connect_with(
+        &name,
+        &server.ws_url("/"),
+        &ConnectOptions::new().reconnect(reconnect),
+    )
+    .unwrap();
+    assert_eq!(socket_read(&name).unwrap().as_text(), Some("first life"));
+    let outcome = close_returned.recv_timeout(HANG_GUARD);
+    clear_access_policy();
+    assert!(
+        matches!(outcome, Ok(Ok(()))),
+        "socket_close in the policy: {outcome:?}"
+    );
+    assert!(!socket_exist(&name));
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+    server.join();
 }

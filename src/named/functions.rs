@@ -362,8 +362,9 @@ where
 /// takes what arrived and updates state it owns, with no callback, no `Send`, no `'static`,
 /// no `Arc<Mutex<…>>`. Events are those of [`websocket_client_connect_async`], in the same
 /// order (`Open`, each `Message`, `Close`, `Error`, `Reconnecting`). The
-/// [wake hook](crate::set_wake_hook) is called, from the socket's worker, when its queue goes
-/// from empty to not empty. Back-pressure is the same as for callbacks
+/// [wake hook](crate::set_wake_hook) is called, from the library's thread that posted the
+/// event (the socket's worker, or the thread of its first connect), when its queue goes from
+/// empty to not empty. Back-pressure is the same as for callbacks
 /// ([`ConnectOptions::event_queue_limit`], [`ConnectOptions::event_queue_bytes`]). Its events
 /// do not go through the dispatch queue: `dispatch_*` calls neither run nor wait for them.
 ///

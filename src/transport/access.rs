@@ -35,8 +35,9 @@ static POLICY: RwLock<Option<Policy>> = RwLock::new(None);
 /// with its URL and reason. `Err(why)` refuses it: the connect fails with
 /// [`Error::AccessDenied`] and nothing is sent on the network. Replaces any previous policy.
 ///
-/// The policy runs on the thread that connects: the caller's for a blocking connect, the
-/// socket's worker for an asynchronous one. It may block, for example to ask a person: the
+/// The policy runs on the thread that connects: the caller's for a blocking connect; a
+/// connecting thread of the library's (`named-websocket-connect`) for an asynchronous socket
+/// and for every reconnect. It may block, for example to ask a person: the
 /// connect timeout starts once it has allowed the first URL (redirects are asked within it).
 /// Without a policy, every connection is allowed. A policy that panics refuses the
 /// connection ([`Error::AccessDenied`]); the panic is caught and logged.

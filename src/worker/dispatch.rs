@@ -292,8 +292,10 @@ pub fn dispatch_until_all_closed() -> Result<usize> {
 /// arrived while it ran). So a loop that dispatches only when woken never leaves events
 /// behind. Replaces any previous hook.
 ///
-/// Where it runs: on the worker thread that posted the event, or on the library's background
-/// thread for the wake-up a `dispatch_*` call owes as it returns. **Never on the thread that
+/// Where it runs: on the library's thread that posted the event (the socket's worker, or the
+/// thread that connects it the first time, which posts `Open` or the failed attempts' `Error`
+/// and `Close`), or on the library's background thread for the wake-up a `dispatch_*` call
+/// owes as it returns. **Never on the thread that
 /// dispatches, and never while the library holds a lock**, and no call a dispatching thread
 /// makes on an asynchronous socket waits for a worker: so a hook that posts to an event loop
 /// guarded by the loop's own lock cannot deadlock with the GUI thread, even while that thread

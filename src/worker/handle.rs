@@ -121,7 +121,7 @@ impl WorkerHandle {
             name, id, &url, handover, phase, reconnect,
         ));
         let handle = worker_thread::spawn(Arc::clone(&shared), start, plan).map_err(Error::Io)?;
-        *shared.worker.lock() = Some(handle);
+        *shared.worker.lock() = handle;
         Ok(WorkerHandle { shared })
     }
 

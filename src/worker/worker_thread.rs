@@ -20,7 +20,7 @@ use crate::user_code::panic_message;
 use crate::worker::handover::Standing;
 use crate::worker::keepalive::{Due, Keepalive};
 use crate::worker::shared::{Phase, WorkerShared};
-use crate::worker::worker_pool::{self, Running};
+use crate::worker::worker_pool::{self, Running, CONNECTORS};
 use crate::worker::worker_socket::WorkerSocket;
 
 /// How the worker starts.
@@ -61,20 +61,71 @@ impl Plan {
     }
 }
 
-/// Starts the worker of `shared` on a thread of its own (see [`crate::worker_pool`]).
-pub(crate) fn spawn(shared: Arc<WorkerShared>, start: Start, plan: Plan) -> io::Result<Running> {
-    worker_pool::run(move || {
-        // The application's hooks contain their own panics; this catches a bug of ours,
-        // after which the socket still ends as every socket does, with Error and Close.
-        // Not a guard's Drop: nothing of the application may run while a panic unwinds.
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| run(&shared, start, &plan)));
-        if let Err(payload) = outcome {
+/// Starts the socket's worker. A connection a blocking connect opened goes to a thread of
+/// [`crate::worker::worker_pool::WORKERS`] at once. An asynchronous socket first connects on
+/// a thread of [`CONNECTORS`], which then hands the open connection to a worker thread whose
+/// stack the connect never touched (see [`connect_elsewhere`]); the caller waits for neither.
+/// `None` for the latter: nothing waits for an asynchronous socket's threads.
+pub(crate) fn spawn(
+    shared: Arc<WorkerShared>,
+    start: Start,
+    plan: Plan,
+) -> io::Result<Option<Running>> {
+    let plan = Arc::new(plan);
+    match start {
+        Start::Connected(socket) => {
+            worker_pool::run(move || supervise(&shared, || run(&shared, socket, &plan, 0)))
+                .map(Some)
+        }
+        Start::Connect => CONNECTORS
+            .run(move || connect_first(&shared, &plan))
+            .map(|_| None),
+    }
+}
+
+/// Runs `body` (true when it ended the socket's work), then ends the socket. The application's
+/// hooks contain their own panics; a panic here is a bug of ours, after which the socket still
+/// ends as every socket does, with Error and Close. Not a guard's Drop: nothing of the
+/// application may run while a panic unwinds.
+fn supervise(shared: &WorkerShared, body: impl FnOnce() -> bool) {
+    let ended = match panic::catch_unwind(AssertUnwindSafe(body)) {
+        Ok(ended) => ended,
+        Err(payload) => {
             let text = panic_message(payload.as_ref()).to_owned();
             log::error!("{}: the worker stopped: {text}", shared.name);
             shared.end_after_panic(&text);
+            true
         }
+    };
+    if ended {
         shared.finish();
-    })
+    }
+}
+
+/// An asynchronous socket's first connect, on a connecting thread; then its connection goes
+/// to a worker thread (or stays on this one when no thread can be started).
+fn connect_first(shared: &Arc<WorkerShared>, plan: &Arc<Plan>) {
+    supervise(shared, || {
+        let mut steps = 0;
+        let Some(socket) = open(shared, plan, false, &mut steps) else {
+            return true;
+        };
+        let (worker_shared, worker_plan) = (Arc::clone(shared), Arc::clone(plan));
+        let handed = socket.clone();
+        let started = worker_pool::run(move || {
+            supervise(&worker_shared, || {
+                run(&worker_shared, handed, &worker_plan, steps)
+            })
+        });
+        match started {
+            // The worker ends the socket.
+            Ok(_) => false,
+            Err(error) => {
+                log::debug!("{}: no worker thread ({error}): running here", shared.name);
+                run(shared, socket, plan, steps)
+            }
+        }
+    });
 }
 
 /// How a connection ended: the Error still to report, if any (a violation is reported as
@@ -84,17 +135,15 @@ struct Ending {
     close: CloseInfo,
 }
 
-/// The worker: (connect,) run the connection, reconnect by policy, until the end.
-fn run(shared: &WorkerShared, start: Start, plan: &Plan) {
-    // Backoff steps: they keep growing across connections that drop again quickly.
-    let mut steps = 0;
-    let mut socket = match start {
-        Start::Connected(socket) => socket,
-        Start::Connect => match open(shared, plan, false, &mut steps) {
-            Some(socket) => socket,
-            None => return,
-        },
-    };
+/// The worker: run the connection, reconnect by policy, until the end (true: it ended the
+/// socket's work). `steps` counts the backoff steps taken so far: they keep growing across
+/// connections that drop again quickly.
+fn run(
+    shared: &Arc<WorkerShared>,
+    mut socket: WorkerSocket,
+    plan: &Arc<Plan>,
+    mut steps: u32,
+) -> bool {
     loop {
         let opened = Instant::now();
         let ending = drive(shared, &socket, &plan.keepalive);
@@ -113,20 +162,26 @@ fn run(shared: &WorkerShared, start: Start, plan: &Plan) {
         }
         shared.post_close(ending.close, again);
         if !again {
-            return;
+            return true;
         }
         socket = match open(shared, plan, true, &mut steps) {
             Some(socket) => socket,
-            None => return,
+            None => return true,
         };
     }
 }
 
-/// Opens a connection, retrying by policy (`retry`: a connection was lost just before).
+/// Opens a connection, retrying by policy (`retry`: a connection was lost just before, and
+/// this is the socket's worker).
 /// Each failed attempt posts Error and Close, each new one Reconnecting. `None` when the
 /// socket gives up or is being closed, after its final Close. `steps` counts the backoff
 /// steps taken so far.
-fn open(shared: &WorkerShared, plan: &Plan, retry: bool, steps: &mut u32) -> Option<WorkerSocket> {
+fn open(
+    shared: &Arc<WorkerShared>,
+    plan: &Arc<Plan>,
+    retry: bool,
+    steps: &mut u32,
+) -> Option<WorkerSocket> {
     let mut attempt: u32 = 0;
     let mut waiting = retry;
     // How long the server asked us to wait (Retry-After) when it refused the last attempt.
@@ -158,13 +213,12 @@ fn open(shared: &WorkerShared, plan: &Plan, retry: bool, steps: &mut u32) -> Opt
             shared.post_close(shared.asked_close(situation), false);
             return None;
         }
-        let opened = Socket::open(
-            plan.target.clone(),
-            &plan.options,
-            &plan.checked,
-            &shared.name,
-            Some(&shared.connecting),
-        )
+        // A reconnect comes from the worker, which has the connect made elsewhere; the first
+        // connect runs on a connecting thread already.
+        let opened = match retry {
+            true => connect_elsewhere(shared, plan),
+            false => connect_here(shared, plan),
+        }
         .map(WorkerSocket::new);
         shared.connecting.forget();
         let error = match opened {
@@ -211,6 +265,26 @@ fn open(shared: &WorkerShared, plan: &Plan, retry: bool, steps: &mut u32) -> Opt
         }
         waiting = true;
     }
+}
+
+/// Opens one connection on a thread of [`CONNECTORS`], while this one (a worker that
+/// reconnects) waits: the stack the connect and its handshake need stays with that thread,
+/// and the worker's (one per live socket) keeps only what reading needs. `socket_close` cuts
+/// it short as it would here.
+fn connect_elsewhere(shared: &Arc<WorkerShared>, plan: &Arc<Plan>) -> Result<Socket, Error> {
+    let (shared, plan) = (Arc::clone(shared), Arc::clone(plan));
+    worker_pool::run_and_wait(&CONNECTORS, move || connect_here(&shared, &plan))
+}
+
+/// Opens one connection on this thread; `socket_close` cuts it short.
+fn connect_here(shared: &WorkerShared, plan: &Plan) -> Result<Socket, Error> {
+    Socket::open(
+        plan.target.clone(),
+        &plan.options,
+        &plan.checked,
+        &shared.name,
+        Some(&shared.connecting),
+    )
 }
 
 /// The reason of a final Close asked for while the socket waited to reconnect (unless
