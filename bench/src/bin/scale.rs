@@ -13,7 +13,9 @@
 //! ended. `--async` does the same with asynchronous sockets (events dispatched on this thread),
 //! `--raw` with raw tungstenite sockets, for comparison. `--trim` then asks glibc to give back
 //! the free memory of its heaps (`malloc_trim`) and reads the resident memory once more: what
-//! goes then was kept by the allocator, not by the sockets.
+//! goes then was kept by the allocator, not by the sockets. The heap in use (bytes allocated
+//! and not freed, counted by this program's allocator) is reported beside the resident memory,
+//! before and after: what the process still holds, whatever the allocator keeps.
 //! Prints one JSON line (progress goes to standard error); exits 1 when a socket cannot be
 //! opened, saying how many were.
 
@@ -23,6 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cap::Cap;
 use named_websocket::{
     dispatch_until, socket_close, socket_read, socket_write, websocket_client_connect_async_url,
     websocket_client_connect_url, Event,
@@ -31,9 +34,14 @@ use named_websocket_bench::{json_number, json_string, proc_status, BenchResult};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
+/// Counts the bytes allocated and not yet freed (the system allocator does the work).
+#[global_allocator]
+static ALLOCATOR: Cap<std::alloc::System> = Cap::new(std::alloc::System, usize::MAX);
+
 /// The figures at one point of the run.
 struct Snapshot {
     rss_kib: u64,
+    heap_kib: u64,
     threads: u64,
     fds: u64,
 }
@@ -41,6 +49,7 @@ struct Snapshot {
 fn snapshot() -> Snapshot {
     Snapshot {
         rss_kib: proc_status::rss_kib().unwrap_or(0),
+        heap_kib: (ALLOCATOR.allocated() / 1024) as u64,
         threads: proc_status::threads().unwrap_or(0),
         fds: std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64),
     }
@@ -339,7 +348,8 @@ fn run(
          \"bytes_per_socket_open\":{},\"bytes_per_socket_exchanged\":{},\"threads_open\":{},\
          \"threads_exchanged\":{},\"fds_per_socket\":{},\"open_files_limit\":{limit},\
          \"rss_closed_kib\":{},\"threads_base\":{},\"threads_closed\":{},\"fds_base\":{},\
-         \"fds_closed\":{}",
+         \"fds_closed\":{},\"heap_base_kib\":{},\"heap_exchanged_kib\":{},\
+         \"heap_closed_kib\":{}",
         json_string(client),
         json_number(connect_secs),
         json_number(exchange_secs),
@@ -357,6 +367,9 @@ fn run(
         closed.threads,
         base.fds,
         closed.fds,
+        base.heap_kib,
+        exchanged.heap_kib,
+        closed.heap_kib,
     );
     if let Some(trimmed) = trimmed {
         let _ = write!(json, ",\"rss_trimmed_kib\":{trimmed}");
