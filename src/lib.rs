@@ -63,9 +63,9 @@
 //!
 //! WLanguage's second syntax takes a procedure that receives the socket's events on the
 //! application's main thread. Here, [`websocket_client_connect_async`] (and its `_ssl`, `_url`
-//! and `_with` forms) checks its arguments, takes the name and returns at once; a worker thread
-//! connects and reads, and each [`Event`] waits in a dispatch queue until the application runs
-//! the callbacks on its own thread:
+//! and `_with` forms) checks its arguments, takes the name and returns at once; a thread of the
+//! library connects, a worker thread reads, and each [`Event`] waits in a dispatch queue until
+//! the application runs the callbacks on its own thread:
 //!
 //! ```no_run
 //! use named_websocket::{
@@ -177,7 +177,10 @@
 //! which the close cuts short; an asynchronous socket's worker ends its job by itself, just
 //! after the socket's final [`Event::Close`]). A worker thread whose socket ended then waits
 //! up to 0.5 s for the next socket before it exits (at most 8 wait), so that sockets opened one
-//! after another do not each start a thread: 0.5 s after the last socket closed, the
+//! after another do not each start a thread. Connects run on threads of their own, kept the
+//! same way: an asynchronous socket's first connect (then its worker takes the connection), and
+//! every reconnect (while the worker waits), so that a worker's stack, which lives as long as
+//! its socket, holds only what reading needs. 0.5 s after the last socket closed, the
 //! library's threads are gone. A background thread sends queued asynchronous writes and
 //! watches close deadlines while there are any, and 0.5 s more. And a short-lived thread per
 //! DNS lookup of a host name, which bounds the system resolver by the connect timeout. At most

@@ -223,8 +223,8 @@ fn open_named<T>(
 /// Opens a `ws://` connection in the background and gives it a name (WLanguage
 /// `WebSocketClientConnect` with a procedure): its events go to `callback`.
 ///
-/// Checks the arguments, takes the name and returns at once; a worker thread for this socket
-/// connects and runs the connection. The callback receives the socket's name and each
+/// Checks the arguments, takes the name and returns at once; a thread of the library connects,
+/// then a worker thread for this socket runs the connection. The callback receives the socket's name and each
 /// [`Event`]: [`Event::Open`] when connected, [`Event::Message`] for each message,
 /// [`Event::Close`] at the end, preceded by [`Event::Error`] when something went wrong (a
 /// failed connect gives `Error` then `Close` with code 1006). As in WLanguage, the name stays
@@ -238,7 +238,8 @@ fn open_named<T>(
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] and [`Error::NameInUse`] as for [`websocket_client_connect`];
-/// [`Error::Io`] when the worker thread cannot be started. Connect failures arrive as events.
+/// [`Error::Io`] when the thread that connects cannot be started. Connect failures arrive as
+/// events.
 ///
 /// # Examples
 /// ```no_run

@@ -37,9 +37,9 @@ static POLICY: RwLock<Option<Policy>> = RwLock::new(None);
 ///
 /// The policy runs on the thread that connects: the caller's for a blocking connect; a
 /// connecting thread of the library's (`named-websocket-connect`) for an asynchronous socket
-/// and for every reconnect. It may block, for example to ask a person: the
-/// connect timeout starts once it has allowed the first URL (redirects are asked within it).
-/// Without a policy, every connection is allowed. A policy that panics refuses the
+/// and for every reconnect (the socket's worker, should that thread fail to start). It may
+/// block, for example to ask a person: the connect timeout starts once it has allowed the
+/// first URL (redirects are asked within it). Without a policy, every connection is allowed. A policy that panics refuses the
 /// connection ([`Error::AccessDenied`]); the panic is caught and logged.
 ///
 /// # Examples

@@ -33,7 +33,8 @@ struct Idle {
 
 /// Threads that wait for a job once theirs ended.
 pub(crate) struct Pool {
-    /// The name its threads carry (in debuggers, `top -H`).
+    /// The name its threads carry (in panic messages; Linux shows only its first 15 bytes, as
+    /// `top -H` and debuggers read it there).
     name: &'static str,
     /// The waiting threads, the one that waited least last (its stack is the warmest).
     idle: Mutex<Vec<Arc<Idle>>>,
@@ -186,7 +187,10 @@ pub(crate) fn run_and_wait<T: Send + 'static>(
     let kept = Arc::new(Mutex::new(Some(job)));
     let handed = Arc::clone(&kept);
     let running = pool.run(move || {
-        if let Some(job) = handed.lock().take() {
+        // Taken out first: no lock may be held while the job runs (it connects, and runs the
+        // access policy).
+        let job = handed.lock().take();
+        if let Some(job) = job {
             let result = panic::catch_unwind(AssertUnwindSafe(job));
             *slot.lock() = Some(result);
         }
@@ -194,7 +198,7 @@ pub(crate) fn run_and_wait<T: Send + 'static>(
     match running {
         Ok(running) => running.wait(),
         Err(error) => {
-            log::debug!("no thread to connect on ({error}): connecting on the worker's");
+            log::debug!("no thread for the job ({error}): running it here");
             let job = kept.lock().take().expect("the job was never handed over");
             return job();
         }
@@ -276,15 +280,30 @@ mod tests {
 
     #[test]
     fn a_panic_in_a_job_waited_for_goes_on_in_the_caller() {
+        let (sender, receiver) = mpsc::channel();
         let outcome = panic::catch_unwind(|| {
-            run_and_wait(&CONNECTORS, || -> u32 { panic!("a bug in the connect") })
+            run_and_wait(&CONNECTORS, move || -> u32 {
+                sender.send(thread::current().id()).unwrap();
+                panic!("a bug in the connect")
+            })
         });
         let payload = outcome.expect_err("the panic was lost");
         assert_eq!(
             payload.downcast_ref::<&str>(),
             Some(&"a bug in the connect")
         );
-        // The pool's thread survived it and takes the next job.
+        // The pool's thread survived it: it waits for the next job.
+        let panicked_on = receiver.recv().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !CONNECTORS
+            .idle
+            .lock()
+            .iter()
+            .any(|idle| idle.thread == panicked_on)
+        {
+            assert!(Instant::now() < deadline, "the thread did not survive");
+            thread::yield_now();
+        }
         assert_eq!(run_and_wait(&CONNECTORS, || 7), 7);
     }
 }

@@ -92,7 +92,7 @@ fn supervise(shared: &WorkerShared, body: impl FnOnce() -> bool) {
         Ok(ended) => ended,
         Err(payload) => {
             let text = panic_message(payload.as_ref()).to_owned();
-            log::error!("{}: the worker stopped: {text}", shared.name);
+            log::error!("{}: the socket's thread stopped: {text}", shared.name);
             shared.end_after_panic(&text);
             true
         }
