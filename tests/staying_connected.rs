@@ -33,14 +33,6 @@ fn serve_once<T: Send + 'static>(
     })
 }
 
-/// A fast policy for tests: no jitter, short delays.
-fn quick_reconnect() -> Reconnect {
-    Reconnect::new()
-        .min_delay(10 * MS)
-        .max_delay(50 * MS)
-        .jitter(0.0)
-}
-
 /// A server handler that holds the connection open and silent (no reads: pings go unanswered)
 /// until the test releases it.
 fn silent_until(
@@ -242,16 +234,8 @@ fn a_tcp_reset_is_a_lost_connection() {
 #[test]
 fn an_asynchronous_socket_reconnects_after_a_loss_under_the_same_name() {
     let _serial = serial();
-    let first = AtomicBool::new(true);
-    let server = ws_server(2, move |mut ws| {
-        if first.swap(false, Ordering::SeqCst) {
-            // The first connection goes away without a Close frame.
-            ws.send(tungstenite::Message::text("first life")).unwrap();
-        } else {
-            ws.send(tungstenite::Message::text("second life")).unwrap();
-            echo(ws);
-        }
-    });
+    // The first connection goes away without a Close frame.
+    let server = lost_then_echo_server();
     let name = unique_name("reconnect-async");
     let log = Log::default();
     let record = log.clone();

@@ -9,7 +9,6 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::{self, ThreadId};
-use std::time::Duration;
 
 use common::*;
 use named_websocket::*;
@@ -105,21 +104,9 @@ fn connects_and_reconnects_run_on_connecting_threads_not_on_the_sockets_worker()
     let wake_threads = Threads::default();
     let woken = Arc::clone(&wake_threads);
     set_wake_hook(move || note_current_thread(&woken));
-    let first = AtomicBool::new(true);
-    let server = ws_server(2, move |mut ws| {
-        if first.swap(false, Ordering::SeqCst) {
-            // Lost without a Close frame: the socket reconnects.
-            ws.send(tungstenite::Message::text("first life")).unwrap();
-        } else {
-            ws.send(tungstenite::Message::text("second life")).unwrap();
-            echo(ws);
-        }
-    });
+    // The first connection is lost without a Close frame: the socket reconnects.
+    let server = lost_then_echo_server();
     let name = unique_name("connecting-thread");
-    let reconnect = Reconnect::new()
-        .min_delay(Duration::from_millis(10))
-        .max_delay(Duration::from_millis(50))
-        .jitter(0.0);
     let messages = Arc::new(Mutex::new(Vec::new()));
     let got = Arc::clone(&messages);
     websocket_client_connect_async_with(
@@ -134,7 +121,7 @@ fn connects_and_reconnects_run_on_connecting_threads_not_on_the_sockets_worker()
             }
         },
         &server.ws_url("/"),
-        &ConnectOptions::new().reconnect(reconnect),
+        &ConnectOptions::new().reconnect(quick_reconnect()),
     )
     .unwrap();
     dispatch_until_all_closed().unwrap();
@@ -187,14 +174,10 @@ fn socket_close_from_the_access_policy_during_a_reconnect_returns() {
         }
         Ok(())
     });
-    let reconnect = Reconnect::new()
-        .min_delay(Duration::from_millis(10))
-        .max_delay(Duration::from_millis(50))
-        .jitter(0.0);
     websocket_client_connect_with(
         &name,
         &server.ws_url("/"),
-        &ConnectOptions::new().reconnect(reconnect),
+        &ConnectOptions::new().reconnect(quick_reconnect()),
     )
     .unwrap();
     assert_eq!(socket_read(&name).unwrap().as_text(), Some("first life"));

@@ -141,6 +141,28 @@ pub fn settled_threads_and_descriptors(expected: (usize, usize)) -> (usize, usiz
     }
 }
 
+/// A reconnect policy for tests: no jitter, short delays.
+pub fn quick_reconnect() -> named_websocket::Reconnect {
+    named_websocket::Reconnect::new()
+        .min_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(50))
+        .jitter(0.0)
+}
+
+/// A server of two connections for reconnect tests: the first sends "first life" and goes away
+/// without a Close frame; the second sends "second life", then echoes until the client closes.
+pub fn lost_then_echo_server() -> Server<Option<()>> {
+    let first = AtomicBool::new(true);
+    ws_server(2, move |mut ws| {
+        if first.swap(false, Ordering::SeqCst) {
+            ws.send(Message::text("first life")).unwrap();
+        } else {
+            ws.send(Message::text("second life")).unwrap();
+            echo(ws);
+        }
+    })
+}
+
 /// A port on 127.0.0.1 where nothing listens (bound to port 0, read, then released).
 pub fn closed_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
