@@ -1,7 +1,8 @@
-//! The worker thread of a socket run by a worker: it connects (or takes a connection opened by a
-//! blocking connect), reads, sends keepalive pings, notices a dead peer, reconnects by policy,
-//! and hands each [`Event`] over (see [`crate::worker::handover`]), until the socket's last connection
-//! ends.
+//! The threads of a socket run by a worker. An asynchronous socket's first connect runs on a
+//! connecting thread, which then hands the connection over; a blocking connect hands over the
+//! connection it opened. The worker thread then reads, sends keepalive pings, notices a dead
+//! peer, reconnects by policy (each connect again on a connecting thread), and hands each
+//! [`Event`] over (see [`crate::worker::handover`]), until the socket's last connection ends.
 
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
@@ -25,7 +26,7 @@ use crate::worker::worker_socket::WorkerSocket;
 
 /// How the worker starts.
 pub(crate) enum Start {
-    /// Connect first (asynchronous sockets: the caller does not wait).
+    /// Connect first, on a connecting thread (asynchronous sockets: the caller does not wait).
     Connect,
     /// A blocking connect already opened the connection.
     Connected(WorkerSocket),
