@@ -182,7 +182,6 @@ pub(crate) fn run_and_wait<T: Send + 'static>(
     type Outcome<T> = Arc<Mutex<Option<thread::Result<T>>>>;
     let outcome: Outcome<T> = Arc::default();
     let slot = Arc::clone(&outcome);
-    let job = Box::new(job);
     // The job is kept here until a thread takes it, so that it can still run on this one.
     let kept = Arc::new(Mutex::new(Some(job)));
     let handed = Arc::clone(&kept);
@@ -211,14 +210,6 @@ pub(crate) fn run_and_wait<T: Send + 'static>(
     }
 }
 
-/// Runs `job` on a thread of [`WORKERS`].
-///
-/// # Errors
-/// The system's error when no thread waits and a new one cannot be started.
-pub(crate) fn run(job: impl FnOnce() + Send + 'static) -> io::Result<Running> {
-    WORKERS.run(job)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,7 +224,9 @@ mod tests {
         let _turn = TURN.lock();
         let (sender, receiver) = mpsc::channel();
         let sent = sender.clone();
-        let first = run(move || sent.send(thread::current().id()).unwrap()).unwrap();
+        let first = WORKERS
+            .run(move || sent.send(thread::current().id()).unwrap())
+            .unwrap();
         first.wait();
         // Waiting by now or about to be: another job within the idle time runs on a waiting
         // thread (this one, or one another test left waiting), not on a new one.
@@ -248,7 +241,9 @@ mod tests {
             assert!(Instant::now() < deadline, "the thread never waited");
             thread::yield_now();
         };
-        let second = run(move || sender.send(thread::current().id()).unwrap()).unwrap();
+        let second = WORKERS
+            .run(move || sender.send(thread::current().id()).unwrap())
+            .unwrap();
         second.wait();
         let second_thread = receiver.recv().unwrap();
         assert!(
@@ -262,7 +257,7 @@ mod tests {
         let _turn = TURN.lock();
         let owned = Arc::new(());
         let held = Arc::clone(&owned);
-        let running = run(move || drop(Arc::clone(&held))).unwrap();
+        let running = WORKERS.run(move || drop(Arc::clone(&held))).unwrap();
         running.wait();
         assert_eq!(Arc::strong_count(&owned), 1);
     }

@@ -21,7 +21,7 @@ use crate::user_code::panic_message;
 use crate::worker::handover::Standing;
 use crate::worker::keepalive::{Due, Keepalive};
 use crate::worker::shared::{Phase, WorkerShared};
-use crate::worker::worker_pool::{self, Running, CONNECTORS};
+use crate::worker::worker_pool::{self, Running, CONNECTORS, WORKERS};
 use crate::worker::worker_socket::WorkerSocket;
 
 /// How the worker starts.
@@ -74,10 +74,9 @@ pub(crate) fn spawn(
 ) -> io::Result<Option<Running>> {
     let plan = Arc::new(plan);
     match start {
-        Start::Connected(socket) => {
-            worker_pool::run(move || supervise(&shared, || run(&shared, socket, &plan, 0)))
-                .map(Some)
-        }
+        Start::Connected(socket) => WORKERS
+            .run(move || supervise(&shared, || run(&shared, socket, &plan, 0)))
+            .map(Some),
         Start::Connect => CONNECTORS
             .run(move || connect_first(&shared, &plan))
             .map(|_| None),
@@ -113,7 +112,7 @@ fn connect_first(shared: &Arc<WorkerShared>, plan: &Arc<Plan>) {
         };
         let (worker_shared, worker_plan) = (Arc::clone(shared), Arc::clone(plan));
         let handed = socket.clone();
-        let started = worker_pool::run(move || {
+        let started = WORKERS.run(move || {
             supervise(&worker_shared, || {
                 run(&worker_shared, handed, &worker_plan, steps)
             })
